@@ -1,0 +1,276 @@
+"""Circuitscape's resistor graph of a raster, and its Laplacian.
+
+Conventions (Circuitscape.jl ``construct_node_map`` / ``construct_graph``):
+
+* Every cell with conductance > 0 is a node. NaN, nodata, infinite resistance and
+  conductance <= 0 are not nodes. (Zero *resistance* is refused by the callers, as in
+  Circuitscape: short-circuit it with a region instead.)
+* Cells of one short-circuit region (``regions`` label > 0) form ONE node, provided at
+  least one of its cells is a valid node; then every cell of the region belongs to that node,
+  including region cells without conductance (they take part in the averaging with G = 0,
+  exactly as Circuitscape does).
+* Neighbours: 4 (N, S, E, W) or 8 (plus diagonals). Edge conductance between cells a and b:
+
+  - average conductance (default): ``(Ga + Gb) / 2``; diagonals ``(Ga + Gb) / (2 sqrt 2)``;
+  - average resistance: ``1 / ((Ra + Rb) / 2)``; diagonals ``1 / (sqrt 2 (Ra + Rb) / 2)``.
+
+  Cell size does not enter: Circuitscape resistances are per cell.
+* Edges inside one merged node are dropped (a self-loop carries no current); parallel edges
+  between two merged nodes add up.
+
+All construction is vectorised with array slicing; nothing loops over cells in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components as _cc
+
+from ..errors import ValidationError
+
+__all__ = [
+    "CircuitGraph",
+    "to_conductance",
+    "conductance_graph",
+    "laplacian",
+    "connected_components",
+]
+
+_SQRT2 = np.sqrt(2.0)
+
+# (drow, dcol) of the neighbours looked at from each cell: every undirected pair once.
+_ORTHOGONAL = ((0, 1), (1, 0))
+_DIAGONAL = ((1, 1), (1, -1))
+
+
+@dataclass
+class CircuitGraph:
+    """A raster's resistor network.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Grid shape (rows, cols).
+    nodemap : numpy.ndarray
+        int64 array of the grid's shape: node index of each cell, -1 where a cell is no node.
+    conductance : numpy.ndarray
+        float64 cell conductances used for the weights (0 where a cell is not valid).
+    edge_i, edge_j, edge_w : numpy.ndarray
+        Node-level branches (i != j) with conductance ``edge_w``, one per neighbouring cell
+        pair (parallel branches between merged nodes are kept separately here).
+    adjacency : scipy.sparse.csr_matrix
+        Symmetric n x n matrix of summed branch conductances (no diagonal).
+    """
+
+    shape: tuple[int, int]
+    nodemap: np.ndarray
+    conductance: np.ndarray
+    edge_i: np.ndarray
+    edge_j: np.ndarray
+    edge_w: np.ndarray
+    adjacency: sp.csr_matrix
+    _components: tuple[int, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.adjacency.shape[0]
+
+    def components(self) -> tuple[int, np.ndarray]:
+        """(number of components, component label of each node), cached."""
+        if self._components is None:
+            self._components = connected_components(self)
+        return self._components
+
+    def node_of_cells(self, flat_cells: np.ndarray) -> np.ndarray:
+        """Node index of flat cell indices (-1 where the cell is no node)."""
+        return self.nodemap.ravel()[np.asarray(flat_cells, dtype=np.int64)]
+
+    def node_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(flat cell indices, their node) for every cell that belongs to a node."""
+        flat = self.nodemap.ravel()
+        cells = np.flatnonzero(flat >= 0)
+        return cells, flat[cells]
+
+    def to_grid(self, node_values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        """Spread per-node values onto the grid (cells of a merged node share its value)."""
+        out = np.full(self.nodemap.size, fill, dtype=np.float64)
+        cells, nodes = self.node_cells()
+        out[cells] = np.asarray(node_values, dtype=np.float64)[nodes]
+        return out.reshape(self.shape)
+
+
+def to_conductance(values, *, is_resistance: bool = True, nodata: float | None = None) -> np.ndarray:
+    """Cell conductances from a resistance or conductance array (0 = no node).
+
+    NaN, ``nodata`` and non-finite or non-positive values give 0 (no node). Zero resistance
+    raises :class:`~tbpa.errors.ValidationError`, as Circuitscape does: a zero-resistance area
+    must be given as a short-circuit region instead.
+    """
+    arr = np.array(values, dtype=np.float64, copy=True)
+    if arr.ndim != 2:
+        raise ValidationError(f"resistance/conductance must be 2-D, got shape {arr.shape}")
+    invalid = ~np.isfinite(arr)
+    if nodata is not None and np.isfinite(nodata):
+        invalid |= arr == nodata
+    if is_resistance:
+        zero = (arr == 0) & ~invalid
+        if zero.any():
+            r, c = np.argwhere(zero)[0]
+            raise ValidationError(
+                f"resistance is 0 in {int(zero.sum())} cell(s) (first at row {r}, col {c}); "
+                "Circuitscape does not allow zero resistance: give such areas as short-circuit "
+                "regions (`short_circuit=` / polygon_file) or use a small positive resistance"
+            )
+        invalid |= arr < 0
+        with np.errstate(divide="ignore"):
+            g = np.where(invalid, 0.0, 1.0 / np.where(invalid, 1.0, arr))
+    else:
+        invalid |= arr <= 0
+        g = np.where(invalid, 0.0, arr)
+    return g
+
+
+def _node_map(g: np.ndarray, regions: np.ndarray | None) -> np.ndarray:
+    """Node index per cell: valid cells numbered row-major, regions merged."""
+    valid = g > 0
+    if regions is None:
+        nodemap = np.full(g.shape, -1, dtype=np.int64)
+        nodemap[valid] = np.arange(int(valid.sum()), dtype=np.int64)
+        return nodemap
+    regions = np.asarray(regions)
+    if regions.shape != g.shape:
+        raise ValidationError(f"regions shape {regions.shape} != grid shape {g.shape}")
+    lab = np.where(np.isfinite(regions.astype(np.float64)), regions, 0).astype(np.int64)
+    lab[lab < 0] = 0  # negative / nodata labels mean "no region"
+    # A region is a node iff one of its cells is valid; then all its cells join it.
+    live = np.unique(lab[valid & (lab > 0)])
+    in_region = np.isin(lab, live) & (lab > 0)
+    # Provisional key per cell: region cells share -(label), single cells their flat index.
+    flat_index = np.arange(g.size, dtype=np.int64).reshape(g.shape)
+    member = valid | in_region
+    key = np.where(in_region, -lab, flat_index)
+    keys = key[member]
+    # Number nodes in order of their first cell (row-major), like a plain numbering.
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    nodemap = np.full(g.shape, -1, dtype=np.int64)
+    nodemap[member] = rank[inverse.ravel()]
+    return nodemap
+
+
+def _pair_weights(ga: np.ndarray, gb: np.ndarray, average: str, diagonal: bool) -> np.ndarray:
+    if average == "conductance":
+        w = (ga + gb) / 2.0
+    else:  # average resistance; a zero conductance gives an infinite resistance -> 0
+        with np.errstate(divide="ignore"):
+            r = (1.0 / ga + 1.0 / gb) / 2.0
+            w = np.where(np.isfinite(r), 1.0 / r, 0.0)
+    return w / _SQRT2 if diagonal else w
+
+
+def conductance_graph(
+    values,
+    *,
+    is_resistance: bool = True,
+    connect: str = "eight",
+    average: str = "conductance",
+    regions: np.ndarray | None = None,
+    nodata: float | None = None,
+) -> CircuitGraph:
+    """Build Circuitscape's resistor graph of a 2-D raster.
+
+    Parameters
+    ----------
+    values : array_like
+        2-D resistances (``is_resistance=True``) or conductances.
+    is_resistance : bool
+        Whether *values* are resistances (Circuitscape's ``habitat_map_is_resistances``).
+    connect : {"eight", "four"}
+        Neighbourhood (``connect_four_neighbors_only`` selects "four").
+    average : {"conductance", "resistance"}
+        Branch weight rule (``connect_using_avg_resistances`` selects "resistance").
+    regions : array_like of int, optional
+        Short-circuit labels on the same grid; cells sharing a label > 0 become one node.
+    nodata : float, optional
+        Value marking missing cells, in addition to NaN.
+
+    Returns
+    -------
+    CircuitGraph
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = conductance_graph(np.ones((1, 3)), connect="four")
+    >>> g.adjacency.toarray()
+    array([[0., 1., 0.],
+           [1., 0., 1.],
+           [0., 1., 0.]])
+    """
+    if connect not in ("eight", "four"):
+        raise ValidationError(f"connect must be 'eight' or 'four', got {connect!r}")
+    if average not in ("conductance", "resistance"):
+        raise ValidationError(f"average must be 'conductance' or 'resistance', got {average!r}")
+    g = to_conductance(values, is_resistance=is_resistance, nodata=nodata)
+    nodemap = _node_map(g, regions)
+    offsets = _ORTHOGONAL + (_DIAGONAL if connect == "eight" else ())
+    rows, cols = g.shape
+    ei, ej, ew = [], [], []
+    for dr, dc in offsets:
+        # slices of the "from" cell a and the "to" cell b = a + (dr, dc)
+        ra = slice(0, rows - dr)
+        rb = slice(dr, rows)
+        ca = slice(max(0, -dc), cols - max(0, dc))
+        cb = slice(max(0, dc), cols + min(0, dc))
+        na, nb = nodemap[ra, ca], nodemap[rb, cb]
+        ok = (na >= 0) & (nb >= 0) & (na != nb)
+        if not ok.any():
+            continue
+        w = _pair_weights(g[ra, ca][ok], g[rb, cb][ok], average, diagonal=(dr != 0 and dc != 0))
+        keep = w > 0
+        ei.append(na[ok][keep])
+        ej.append(nb[ok][keep])
+        ew.append(w[keep])
+    n = int(nodemap.max()) + 1 if nodemap.size and nodemap.max() >= 0 else 0
+    edge_i = np.concatenate(ei) if ei else np.zeros(0, np.int64)
+    edge_j = np.concatenate(ej) if ej else np.zeros(0, np.int64)
+    edge_w = np.concatenate(ew) if ew else np.zeros(0, np.float64)
+    adj = sp.coo_matrix(
+        (np.concatenate([edge_w, edge_w]), (np.concatenate([edge_i, edge_j]), np.concatenate([edge_j, edge_i]))),
+        shape=(n, n),
+    ).tocsr()
+    adj.sum_duplicates()
+    return CircuitGraph((rows, cols), nodemap, g, edge_i, edge_j, edge_w, adj)
+
+
+def laplacian(graph: CircuitGraph | sp.spmatrix, ground_conductance: np.ndarray | None = None) -> sp.csr_matrix:
+    """Graph Laplacian ``D - A`` (CSR), plus optional per-node conductances to ground.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> laplacian(conductance_graph(np.ones((1, 2)))).toarray()
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    adj = graph.adjacency if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    if ground_conductance is not None:
+        deg = deg + np.asarray(ground_conductance, dtype=np.float64)
+    lap = (sp.diags(deg) - adj).tocsr()
+    lap.sort_indices()
+    return lap
+
+
+def connected_components(graph: CircuitGraph | sp.spmatrix) -> tuple[int, np.ndarray]:
+    """Number of connected components and a component label per node."""
+    adj = graph.adjacency if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
+    if adj.shape[0] == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    n, labels = _cc(adj, directed=False)
+    return int(n), labels.astype(np.int64)
