@@ -1,0 +1,67 @@
+"""Habitat: one legend across national land-cover schemes, unified maps, resistance surfaces.
+
+Legend and crosswalks (``legend``, ``crosswalks``)
+    legend, colours, iucn_code, schemes, crosswalk, reclassify, latitude_layer
+Unified map (``unify``)
+    unify, embedded_inputs, load_modis, LANDSCAPES
+Comparison and metrics (``agreement``, ``metrics``)
+    agreement, AgreementReport, landscape_metrics
+Species surfaces (``resistance``)
+    resistance, core_areas
+
+Unified codes follow Jung et al. (2020): IUCN class 1.4 -> 104, 14.1 -> 1401, level-1 class
+k -> k * 100, and 0 is nodata. See ``docs/methods.md`` ("Unified habitat legend and
+crosswalks").
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "NODATA": "legend",
+    "legend": "legend",
+    "colours": "legend",
+    "iucn_code": "legend",
+    "to_level1": "legend",
+    "schemes": "crosswalks",
+    "crosswalk": "crosswalks",
+    "reclassify": "crosswalks",
+    "latitude_layer": "crosswalks",
+    "unify": "unify",
+    "embedded_inputs": "unify",
+    "load_modis": "unify",
+    "LANDSCAPES": "unify",
+    "agreement": "agreement",
+    "AgreementReport": "agreement",
+    "landscape_metrics": "metrics",
+    "resistance": "resistance",
+    "core_areas": "resistance",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+class _HabitatPackage(types.ModuleType):
+    """Resolve exported names before module attributes.
+
+    Several submodules share the name of the function they export (``legend``, ``unify``,
+    ``agreement``, ``resistance``). Importing a submodule makes Python set the package
+    attribute of that name to the *module*, which would then shadow the lazy export; this
+    class makes ``tbpa.habitat.unify`` always the function. Reach a submodule itself with
+    ``importlib.import_module("tbpa.habitat.unify")``.
+    """
+
+    def __getattribute__(self, name: str):
+        exports = types.ModuleType.__getattribute__(self, "_EXPORTS")
+        if name in exports:
+            pkg = types.ModuleType.__getattribute__(self, "__name__")
+            return getattr(importlib.import_module(f"{pkg}.{exports[name]}"), name)
+        return types.ModuleType.__getattribute__(self, name)
+
+
+sys.modules[__name__].__class__ = _HabitatPackage
