@@ -39,6 +39,7 @@ __all__ = [
     "load_landscape",
     "load_tumen_options",
     "country_borders",
+    "to_crs_dense",
 ]
 
 #: The six embedded landscapes, in registry order.
@@ -70,6 +71,19 @@ EXTRA_COLUMNS = [
 ]
 
 _ATTR_COLUMNS = [c for c in SITE_COLUMNS if c != "geometry"] + EXTRA_COLUMNS
+
+#: Edges of lon/lat geometries are densified to this step (degrees, ~200 m) before they are
+#: projected: a straight lon/lat edge of several km bends in a projected CRS, and without
+#: densifying, a site that follows a border and the country polygon drift apart by metres.
+DENSIFY_DEG = 0.002
+
+
+def to_crs_dense(gdf, crs, step_deg: float = DENSIFY_DEG):
+    """Reproject *gdf*, densifying its edges first when it is in a geographic CRS."""
+    if gdf.crs is not None and gdf.crs.is_geographic and len(gdf):
+        gdf = gdf.copy()
+        gdf["geometry"] = shapely.segmentize(gdf.geometry.to_numpy(), step_deg)
+    return gdf.to_crs(crs)
 
 
 # ----------------------------------------------------------------------------- raw data
@@ -212,7 +226,7 @@ def load_sites(ids=None, *, landscape: str | None = None, crs=None) -> gpd.GeoDa
             "check that the ids belong to that landscape (tbpa.sites.list_sites(landscape))"
         )
     if crs is not None:
-        out = out.to_crs(crs)
+        out = to_crs_dense(out, crs)
     return out.reset_index(drop=True)
 
 
@@ -256,7 +270,7 @@ def load_countries(iso3=None, *, crs=None) -> gpd.GeoDataFrame:
         gdf = gdf[gdf["iso3"].isin(codes)]
     gdf = gdf.copy()
     if crs is not None:
-        gdf = gdf.to_crs(crs)
+        gdf = to_crs_dense(gdf, crs)
     return gdf.reset_index(drop=True)
 
 
@@ -280,7 +294,7 @@ def load_tumen_options(crs=None) -> gpd.GeoDataFrame:
     """
     gdf = gpd.read_file(data_path("boundaries", "tumen_options.gpkg"), layer="options")
     if crs is not None:
-        gdf = gdf.to_crs(crs)
+        gdf = to_crs_dense(gdf, crs)
     return gdf
 
 
@@ -329,8 +343,8 @@ def country_borders(iso3: Iterable[str], *, crs, within=None) -> gpd.GeoDataFram
             if line is None:
                 continue
             rows.append({"iso3_a": a, "iso3_b": b, "geometry": line})
-    gdf = gpd.GeoDataFrame(rows, columns=["iso3_a", "iso3_b", "geometry"],
-                           geometry="geometry", crs="EPSG:4326").to_crs(crs)
+    gdf = to_crs_dense(gpd.GeoDataFrame(rows, columns=["iso3_a", "iso3_b", "geometry"],
+                                        geometry="geometry", crs="EPSG:4326"), crs)
     if within is not None and len(gdf):
         gdf["geometry"] = gdf.geometry.intersection(within)
         gdf = gdf[~gdf.geometry.is_empty & (gdf.geometry.length > 0)].copy()
@@ -455,7 +469,7 @@ def _crs_label(crs) -> str:
 def _build_landscape(name: str) -> Landscape:
     sites4326 = load_sites(landscape=name)
     crs = equal_area_crs(sites4326)
-    sites = sites4326.to_crs(crs)
+    sites = to_crs_dense(sites4326, crs)
     hull = sites.union_all().convex_hull.buffer(AOI_BUFFER_M)
 
     # clip countries in lon/lat first (cheap) with a generous window, then project
@@ -464,7 +478,7 @@ def _build_landscape(name: str) -> Landscape:
     raw = _countries_gdf()
     raw = raw[raw.intersects(box(lon0, lat0, lon1, lat1))].copy()
     raw["geometry"] = raw.geometry.clip_by_rect(lon0 - 0.5, lat0 - 0.5, lon1 + 0.5, lat1 + 0.5)
-    countries = raw.to_crs(crs)
+    countries = to_crs_dense(raw, crs)
     countries["geometry"] = shapely.make_valid(countries.geometry.intersection(frame).to_numpy())
     countries = countries[~countries.geometry.is_empty].reset_index(drop=True)
 

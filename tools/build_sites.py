@@ -319,13 +319,15 @@ def digitise(site: Site, countries: gpd.GeoDataFrame, done: dict[str, object]):
     """Schematic outline of *site* (lon/lat polygon) at its reported area."""
     cx, cy = site.anchor or (site.lon, site.lat)
     plane = Plane(cx, cy)
+    # limits are applied in lon/lat on the original Natural Earth coordinates, so outlines
+    # that follow a border share its vertices exactly (no numerical slivers or overlaps)
     window = box(cx - 8, cy - 6, cx + 8, cy + 6)
-    limit = plane.to(countries.loc[site.iso3].geometry.intersection(window))
+    limit = countries.loc[site.iso3].geometry.intersection(window)
     if site.extent is not None:
-        limit = limit.intersection(plane.to(box(*site.extent)))
+        limit = limit.intersection(box(*site.extent))
     if site.within is not None:
-        limit = limit.intersection(plane.to(done[site.within]))
-    cut = shapely.unary_union([plane.to(done[h]) for h in site.holes]) if site.holes else None
+        limit = limit.intersection(done[site.within])
+    cut = shapely.unary_union([done[h] for h in site.holes]) if site.holes else None
 
     if site.belt is not None:
         other, lat0, lat1 = site.belt
@@ -344,16 +346,16 @@ def digitise(site: Site, countries: gpd.GeoDataFrame, done: dict[str, object]):
 
         def shape(s: float):  # s = linear scale in metres (sqrt of the unclipped area)
             return shapely.affinity.scale(unit, s, s, origin=(0, 0))
-        lo, hi = 10.0, 5e6
+        # up to 25x the target area before clipping; larger blobs would wrap in the plane
+        lo, hi = 10.0, 5.0 * math.sqrt(site.reported_area_ha * 1e4)
 
     target = site.reported_area_ha
 
     def build(s: float):
-        g = shape(s).intersection(limit)
+        g = shapely.make_valid(plane.back(shape(s))).intersection(limit)
         if cut is not None:
             g = g.difference(cut)
-        g = largest_parts(shapely.make_valid(g))
-        return plane.back(g)
+        return largest_parts(shapely.make_valid(g))
 
     if geodesic_area_ha(build(hi)) < target * (1 - 0.15):
         raise SystemExit(f"{site.site_id}: cannot reach {target} ha inside its limits")
@@ -363,9 +365,7 @@ def digitise(site: Site, countries: gpd.GeoDataFrame, done: dict[str, object]):
         if abs(area - target) <= AREA_TOL * target:
             break
         lo, hi = (mid, hi) if area < target else (lo, mid)
-    geom = build(mid)
-    geom = shapely.set_precision(geom, 1e-6)  # ~0.1 m; keeps the files small and stable
-    return shapely.make_valid(geom)
+    return build(mid)
 
 
 def load_countries() -> gpd.GeoDataFrame:
@@ -446,8 +446,7 @@ def build_tumen_options(sites: gpd.GeoDataFrame, countries) -> gpd.GeoDataFrame:
     extended = shapely.unary_union([delta.buffer(2_000), coastal]).intersection(all_land)
 
     def out(g):
-        g = shapely.set_precision(largest_parts(shapely.make_valid(plane.back(g)), 0.0), 1e-6)
-        return shapely.make_valid(g)
+        return largest_parts(shapely.make_valid(plane.back(g)), 0.0)
 
     options = gpd.GeoDataFrame(
         {
