@@ -122,7 +122,7 @@ def _check_landscape(name) -> str:
         hints = close_matches(str(name), LANDSCAPES)
         hint = f"; did you mean {', '.join(map(repr, hints))}?" if hints else ""
         raise UnknownNameError(
-            f"`landscape` {name!r} is not an embedded landscape{hint} "
+            f"`landscape` {name!r} is not an embedded landscape{hint}. "
             f"Known landscapes: {', '.join(LANDSCAPES)}"
         )
     return name
@@ -212,7 +212,7 @@ def load_sites(ids=None, *, landscape: str | None = None, crs=None) -> gpd.GeoDa
                 hints = close_matches(str(raw), candidates)
                 hint = f"; did you mean {', '.join(map(repr, hints))}?" if hints else ""
                 raise UnknownSiteError(
-                    f"`ids`: site {raw!r} is not in the registry{hint} "
+                    f"`ids`: site {raw!r} is not in the registry{hint}. "
                     "List the known ids with tbpa.sites.list_sites()."
                 )
             wanted.append(known[key])
@@ -264,7 +264,7 @@ def load_countries(iso3=None, *, crs=None) -> gpd.GeoDataFrame:
                 hints = close_matches(code, gdf["iso3"])
                 hint = f"; did you mean {', '.join(hints)}?" if hints else ""
                 raise UnknownNameError(
-                    f"`iso3` {code!r} is not an embedded country{hint} "
+                    f"`iso3` {code!r} is not an embedded country{hint}. "
                     f"Embedded: {', '.join(gdf['iso3'])}"
                 )
         gdf = gdf[gdf["iso3"].isin(codes)]
@@ -423,9 +423,9 @@ class Landscape:
         --------
         >>> ax = load_landscape("khanka").plot()  # doctest: +SKIP
         """
-        import matplotlib.pyplot as plt
-
         if ax is None:
+            import matplotlib.pyplot as plt
+
             _, ax = plt.subplots(figsize=(8, 8))
         palette = ["#e8e4d8", "#d9e6d0", "#e6d9e8", "#d8e3ec", "#f0e0c8", "#dde0e0", "#ecd8d8"]
         for i, (_, row) in enumerate(self.countries.iterrows()):
