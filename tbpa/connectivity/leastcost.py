@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from .._geom import features_to_cells
@@ -73,19 +74,32 @@ class Surface:
         fc = features_to_cells(features, self.grid, name)
         lab = fc.labels.ravel()
         n = len(fc.ids)
-        total = np.bincount(lab, minlength=n + 1)
-        usable = np.bincount(lab[self.passable], minlength=n + 1)
+        covered = np.flatnonzero(lab)  # work on covered cells only: memory ~ feature size
+        total = np.bincount(lab[covered], minlength=n + 1)
+        blocked = covered[np.isnan(self.res[covered])]
+        usable = total - np.bincount(lab[blocked], minlength=n + 1)
         bad = [fc.ids[k - 1] for k in range(1, n + 1) if total[k] > 0 and usable[k] == 0]
         if bad:
             raise ValidationError(
                 f"`{name}` feature(s) {bad[:5]!r} lie only on NaN (impassable) cells of "
                 "`resistance`; move them onto passable cells or fill the NaN there"
             )
-        lab = np.where(self.passable, lab, 0).astype(np.int32)
-        return lab.reshape(self.grid.shape), fc.ids
+        lab[blocked] = 0  # in place: fc.labels is our own array
+        return fc.labels, fc.ids
 
     def to_da(self, flat, name, *, nodata=None):
-        return self.grid.to_dataarray(flat.reshape(self.grid.shape), name=name, nodata=nodata)
+        """Wrap a flat result as a DataArray on the grid without copying it."""
+        g = self.grid
+        da = xr.DataArray(flat.reshape(g.shape), dims=("y", "x"),
+                          coords={"y": g.ycoords(), "x": g.xcoords()}, name=name)
+        # inplace=True: rioxarray's default copies the data, which would double the peak.
+        da.rio.write_crs(g.crs, inplace=True)
+        da.rio.write_transform(g.transform, inplace=True)
+        if nodata is None and np.issubdtype(da.dtype, np.floating):
+            nodata = np.nan
+        if nodata is not None:
+            da.rio.write_nodata(nodata, encoded=False, inplace=True)
+        return da
 
 
 def _n_neighbours(connect) -> int:
@@ -106,21 +120,21 @@ def prepare(resistance, connect="eight", name: str = "resistance") -> Surface:
     grid = GridSpec.from_dataarray(resistance, name)
     cell = grid.require_square(name)
     res = np.array(resistance.values, dtype=np.float64).ravel()  # a copy: never mutate input
-    finite = np.isfinite(res)
-    if np.isinf(res).any():
+    # Reductions instead of boolean-indexed copies keep the peak memory per cell low.
+    if np.isnan(res).all():
+        raise DataError(f"`{name}` is all NaN: no passable cell")
+    lo, hi = np.nanmin(res), np.nanmax(res)
+    if np.isinf(hi) or np.isinf(lo):
         raise ValidationError(
             f"`{name}` has {int(np.isinf(res).sum())} infinite cells; mark impassable cells "
             "with NaN instead"
         )
-    if (res[finite] <= 0).any():
-        bad = res[finite][res[finite] <= 0]
+    if lo <= 0:
         raise ValidationError(
-            f"`{name}` must be > 0 (or NaN = impassable); got {bad.size} cells <= 0 "
-            f"(minimum {bad.min()!r}). If these are nodata, mask them: "
+            f"`{name}` must be > 0 (or NaN = impassable); got {int(np.sum(res <= 0))} cells "
+            f"<= 0 (minimum {float(lo)!r}). If these are nodata, mask them: "
             "resistance.where(resistance > 0)"
         )
-    if not finite.any():
-        raise DataError(f"`{name}` is all NaN: no passable cell")
     return Surface(grid=grid, cell=float(cell), res=res, n_nb=_n_neighbours(connect))
 
 
@@ -188,9 +202,11 @@ def cost_distance(resistance, sources, *, connect="eight", max_cost=None,
     labels, ids = surface.cells(sources, "sources")
     lab = labels.ravel()
     src = np.flatnonzero(lab)
-    dist, alloc, back = surface.run(src, lab[src], alloc=return_allocation,
+    src_lab = lab[src]
+    del labels, lab  # free the label raster before the search
+    dist, alloc, back = surface.run(src, src_lab, alloc=return_allocation,
                                     back=return_backlink, max_cost=max_cost)
-    dist[~surface.passable] = np.nan
+    dist[np.isnan(surface.res)] = np.nan
     cwd = surface.to_da(dist, "cost_distance")
     cwd.attrs.update(units=COST_UNITS, connect="eight" if surface.n_nb == 8 else "four")
     if not (return_allocation or return_backlink):
