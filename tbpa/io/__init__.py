@@ -27,6 +27,8 @@ _EXPORTS = {
     "read_vector": "vectors",
     "detect_dbf_encoding": "encoding",
     "write_package": "package",
+    "vector_qml": "styles",
+    "raster_qml": "styles",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
