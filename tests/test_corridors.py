@@ -237,3 +237,29 @@ def test_barrier_bad_input(wall):
     with pytest.raises(ValidationError, match="restored"):
         barrier_improvement(r, (50.0, 50.0), (3050.0, 50.0), radii_m=[100],
                             restored_resistance=0)
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+def test_cli_cost_distance_and_corridors(tmp_path, three_cores):
+    import tbpa
+    from tbpa.cli import main
+
+    res, r, cores = three_cores
+    tbpa.io.write_raster(r, tmp_path / "res.tif")
+    cores.to_file(tmp_path / "cores.gpkg")
+    assert main(["cost-distance", str(tmp_path / "res.tif"), str(tmp_path / "cores.gpkg"),
+                 "--out", str(tmp_path / "cwd.tif")]) == 0
+    got = tbpa.io.read_raster(tmp_path / "cwd.tif").values
+    want = oracle_cwd(res, A_BOX)
+    for box in (B_BOX, C_BOX):
+        want = np.fmin(want, oracle_cwd(res, box))
+    np.testing.assert_allclose(got.ravel(), want, rtol=1e-9)
+    out = tmp_path / "net"
+    assert main(["corridors", str(tmp_path / "res.tif"), str(tmp_path / "cores.gpkg"),
+                 "--out", str(out), "--max-cwd", "1e6"]) == 0
+    links = gpd.read_file(out / "links.gpkg")
+    assert sorted(zip(links.core_a, links.core_b)) == [("A", "B"), ("B", "C")]
+    assert (out / "corridors.tif").exists() and (out / "dropped_links.csv").exists()
+    # A missing input is a one-line error with exit code 2, not a traceback.
+    assert main(["cost-distance", str(tmp_path / "res.tif"), str(tmp_path / "none.gpkg"),
+                 "--out", str(tmp_path / "x.tif")]) == 2

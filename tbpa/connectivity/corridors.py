@@ -256,9 +256,9 @@ def corridor_network(resistance, cores, *, max_cwd=None, max_neighbors=None, cut
         attrs = {c: getattr(row, c) for c in LINK_COLUMNS[2:]}
         graph.add_edge(row.core_a, row.core_b, weight=row.cwd, geometry=row.geometry, **attrs)
     cwd_maps = {}
-    for k, dist in cwd.items():
-        dist = dist.copy()
-        dist[~surface.passable] = np.nan
+    blocked = ~surface.passable
+    for k, dist in cwd.items():  # in place: the corridors above are already computed
+        dist[blocked] = np.nan
         da = surface.to_da(dist, f"cwd_{ids[k - 1]}")
         da.attrs["units"] = COST_UNITS
         cwd_maps[ids[k - 1]] = da
