@@ -329,3 +329,30 @@ def test_sampling_effort_trap_days(countries):
     backwards = deployments.assign(deploymentEnd=deployments.deploymentStart)
     with pytest.raises(DataError, match="end before"):
         sampling_effort(backwards)
+
+
+# -- embedded synthetic example -----------------------------------------------------------
+
+
+def test_embedded_synthetic_example_is_labelled_and_readable():
+    from tbpa._data import data_path
+
+    folder = data_path("monitoring", "synthetic_camtrap_dp")
+    meta = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert "SYNTHETIC" in meta["title"]
+    det = read_detections(folder)
+    assert set(det.kind) == {"camera"} and det.individual_id.notna().all()
+    table = transborder_individuals(det, tbpa.sites.load_countries())
+    assert table["crossed"].any() and (~table["crossed"]).any()
+    gps = read_detections(data_path("monitoring", "synthetic_movebank_gps.csv"))
+    crossings = crossing_segments(gps, tbpa.sites.load_landscape("land_of_big_cats").borders)
+    assert len(crossings) >= 1 and (crossings["kind"] == "gps").all()
+
+
+def test_cli_transborder(capsys):
+    from tbpa._data import data_path
+    from tbpa.cli import main
+
+    assert main(["transborder", str(data_path("monitoring", "synthetic_camtrap_dp"))]) == 0
+    out = capsys.readouterr().out
+    assert "n_crossings" in out and "Panthera" in out

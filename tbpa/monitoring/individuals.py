@@ -145,9 +145,9 @@ def assign_countries(points: gpd.GeoDataFrame, countries: gpd.GeoDataFrame, *, s
         raise CRSError("`detections` and `countries` need a CRS; set them with .set_crs(...)")
     if "iso3" not in countries.columns:
         raise ValidationError("`countries` needs an 'iso3' column (e.g. tbpa.sites.load_countries())")
-    crs = crs or equal_area_crs(countries)
+    crs = crs or equal_area_crs(points)
     pts = points.to_crs(crs)[["geometry"]]
-    polys = countries.to_crs(crs)[["iso3", "geometry"]]
+    polys = _local_countries(countries, points, crs)
     joined = gpd.sjoin_nearest(pts, polys, how="left", max_distance=snap_m, distance_col="_d")
     joined = joined[~joined.index.duplicated(keep="first")]
     iso3 = joined["iso3"].reindex(points.index)
@@ -159,6 +159,20 @@ def assign_countries(points: gpd.GeoDataFrame, countries: gpd.GeoDataFrame, *, s
             TbpaWarning, stacklevel=3,
         )
     return iso3.astype("string")
+
+
+def _local_countries(countries: gpd.GeoDataFrame, points: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """Countries near the points, in *crs*, valid.
+
+    Projecting all of North-East Asia into a local equal-area CRS distorts far-away polygons
+    until GEOS finds them invalid; only the countries within ~2 degrees of the data matter.
+    """
+    minx, miny, maxx, maxy = points.to_crs(4326).total_bounds
+    near = countries.to_crs(4326).cx[minx - 2:maxx + 2, miny - 2:maxy + 2]
+    near = gpd.clip(near, (minx - 2, miny - 2, maxx + 2, maxy + 2))[["iso3", "geometry"]]
+    near = near.to_crs(crs)
+    near["geometry"] = near.geometry.make_valid()
+    return near
 
 
 def transborder_individuals(detections: gpd.GeoDataFrame, countries: gpd.GeoDataFrame, *,
@@ -178,7 +192,7 @@ def transborder_individuals(detections: gpd.GeoDataFrame, countries: gpd.GeoData
     countries : GeoDataFrame
         Country polygons with ``iso3`` (e.g. ``tbpa.sites.load_countries()``).
     crs : optional
-        Equal-area CRS for areas (default: :func:`tbpa.crs.equal_area_crs` of ``countries``).
+        Equal-area CRS for areas (default: :func:`tbpa.crs.equal_area_crs` of the detections).
     snap_m : float
         Points this close to a country (e.g. a camera on the border road) are assigned to it.
 
@@ -201,11 +215,11 @@ def transborder_individuals(detections: gpd.GeoDataFrame, countries: gpd.GeoData
             "transborder_individuals: no detection has an individual_id; identify individuals "
             "first (photo or genetic ids)"
         )
-    crs = crs or equal_area_crs(countries)
+    crs = crs or equal_area_crs(det)
     det["iso3"] = assign_countries(det, countries, snap_m=snap_m, crs=crs)
     det = det.sort_values(["individual_id", "timestamp"])
     det_ea = det.to_crs(crs)
-    countries_ea = countries.to_crs(crs).dissolve(by="iso3")
+    countries_ea = _local_countries(countries, det, crs).dissolve(by="iso3")
     codes = sorted(det["iso3"].dropna().unique())
     rows = [_individual_row(ind, group, det_ea.loc[group.index], countries_ea, codes)
             for ind, group in det.groupby("individual_id", sort=True)]
