@@ -17,7 +17,6 @@ How one target is chosen for a cell (:func:`reclassify`)
 
 from __future__ import annotations
 
-import operator
 import re
 import warnings
 from dataclasses import dataclass
@@ -62,8 +61,6 @@ _ALIASES = {
     "terranorte_rlc": "terranorte",
 }
 _SENTINEL = np.iinfo(np.uint16).max  # marks unknown source codes inside the lookup table
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-        "==": operator.eq, "!=": operator.ne}
 _TERM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
 
 
@@ -293,31 +290,100 @@ def _check_ancillary(ancillary, raster) -> dict[str, np.ndarray]:
     return out
 
 
-def _apply_rules(comp: _Compiled, rows: np.ndarray, cells: np.ndarray, layers: dict):
-    """Choose targets for *cells* (flat indices) whose crosswalk rows are *rows*."""
-    n_cells, k = len(cells), comp.targets.shape[1]
-    score = np.ones((n_cells, k), dtype=np.int8)
-    for j in range(k):
-        # rows of this candidate column grouped by distinct rule
-        col_rules = {}
-        for r in np.unique(rows):
-            col_rules.setdefault(comp.rules[r][j], []).append(r)
-        for terms, rlist in col_rules.items():
-            sel = np.isin(rows, rlist)
-            if not terms or not all(t[0] in layers for t in terms):
+_OP_CODES = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
+
+
+def _rule_arrays(comp: _Compiled, layer_names: list[str]):
+    """Rules as arrays for the kernel: term layer index (-2 unused, -1 layer not given), op, value."""
+    n, k = comp.targets.shape
+    t_max = max([len(t) for rr in comp.rules for t in rr] + [1])
+    lay = np.full((n, k, t_max), -2, dtype=np.int64)
+    ops = np.zeros((n, k, t_max), dtype=np.int64)
+    val = np.zeros((n, k, t_max), dtype=np.float32)
+    for i, rr in enumerate(comp.rules):
+        for j, terms in enumerate(rr):
+            for t, (layer, op, value) in enumerate(terms):
+                lay[i, j, t] = layer_names.index(layer) if layer in layer_names else -1
+                ops[i, j, t] = _OP_CODES[op]
+                val[i, j, t] = value
+    return lay, ops, val
+
+
+@lru_cache(maxsize=1)
+def _rules_kernel():
+    import numba
+
+    @numba.njit(parallel=True, cache=True)
+    def kernel(keys, lut_row, has_rule, targets, weights, lay, ops, val, layers, habitat, weight):
+        n_cells = keys.size
+        k = targets.shape[1]
+        t_max = lay.shape[2]
+        for i in numba.prange(n_cells):
+            r = lut_row[keys[i]]
+            if r < 0 or not has_rule[r]:
                 continue
-            ok = np.ones(sel.sum(), dtype=bool)
-            for layer, op, value in terms:
-                vals = layers[layer].reshape(-1)[cells[sel]]
-                ok &= _OPS[op](vals, value)  # NaN ancillary -> False for every comparison
-            score[sel, j] = np.where(ok, 2, 0)
-    w = comp.weights[rows]
-    score[w <= 0] = -1  # padding columns
-    choice = np.argmax(score.astype(np.float64) * 10.0 + w, axis=1)
-    alive = np.where(score > 0, w, 0.0).sum(axis=1)
-    chosen_w = w[np.arange(n_cells), choice]
-    weight = np.where(alive > 0, chosen_w / np.where(alive > 0, alive, 1), chosen_w)
-    return comp.targets[rows, choice], weight.astype(np.float32)
+            best_j = -1
+            best_key = -1.0
+            alive = 0.0
+            for j in range(k):
+                w = weights[r, j]
+                if w <= 0.0:
+                    continue
+                score = 1
+                evaluable = True
+                ok = True
+                has_terms = False
+                for t in range(t_max):
+                    li = lay[r, j, t]
+                    if li == -2:
+                        continue
+                    has_terms = True
+                    if li == -1:
+                        evaluable = False
+                        continue
+                    x = layers[li, i]
+                    v = val[r, j, t]
+                    o = ops[r, j, t]
+                    if o == 0:
+                        res = x < v
+                    elif o == 1:
+                        res = x <= v
+                    elif o == 2:
+                        res = x > v
+                    elif o == 3:
+                        res = x >= v
+                    elif o == 4:
+                        res = x == v
+                    else:
+                        res = x != v
+                    ok = ok and res  # NaN compares False: a NaN ancillary cell fails the rule
+                if has_terms and evaluable:
+                    score = 2 if ok else 0
+                if score > 0:
+                    alive += w
+                key = score * 10.0 + w
+                if key > best_key:
+                    best_key = key
+                    best_j = j
+            habitat[i] = targets[r, best_j]
+            wj = weights[r, best_j]
+            weight[i] = wj / alive if alive > 0.0 else wj
+
+    return kernel
+
+
+def _apply_rules(comp: _Compiled, keys, lut_row, layers: dict, habitat, weight) -> None:
+    """Overwrite *habitat*/*weight* (flat) where a crosswalk rule can decide between targets."""
+    used = {t[0] for rr in comp.rules for terms in rr for t in terms}
+    names = sorted(set(layers) & used)  # copy only the layers some rule reads
+    if not names:
+        return
+    lay, ops, val = _rule_arrays(comp, names)
+    stack = np.empty((len(names), keys.size), dtype=np.float32)
+    for i, name in enumerate(names):
+        stack[i] = layers[name].reshape(-1)
+    _rules_kernel()(keys.reshape(-1), lut_row, comp.has_rule, comp.targets,
+                    comp.weights, lay, ops, val, stack, habitat.reshape(-1), weight.reshape(-1))
 
 
 def _unknown_report(values, keys, lut_h) -> dict[int, int]:
@@ -446,16 +512,7 @@ def reclassify(raster: xr.DataArray, scheme: str, *, unknown: str = "raise", anc
 
     weight = np.take(lut_w, keys) if (return_weight or layers) else None
     if layers and comp.has_rule.any():
-        ruled = np.flatnonzero(comp.has_rule[np.maximum(lut_row, 0)] & (lut_row >= 0))
-        if ruled.size:
-            rule_keys = np.zeros(lut_row.shape, dtype=bool)
-            rule_keys[ruled] = True
-            cells = np.flatnonzero(np.take(rule_keys, keys))
-            if cells.size:
-                rows = lut_row[keys.reshape(-1)[cells]]
-                t, w = _apply_rules(comp, rows, cells, layers)
-                habitat.reshape(-1)[cells] = t
-                weight.reshape(-1)[cells] = w
+        _apply_rules(comp, keys, lut_row, layers, habitat, weight)
 
     out = raster.copy(data=habitat).rename("habitat")
     out.attrs = {"scheme": name, "level": level, "unknown_codes": report,
