@@ -130,8 +130,8 @@ def _finding(issue, geom, *, site_a="", site_b="", iso3_a="", iso3_b="", detail=
 # ----------------------------------------------------------------------------- harmonize
 def _as_layers(layers) -> list[tuple[str, gpd.GeoDataFrame]]:
     if isinstance(layers, gpd.GeoDataFrame):
-        return [("layer0", layers)]
-    if isinstance(layers, dict):
+        items = [("layer0", layers)]
+    elif isinstance(layers, dict):
         items = list(layers.items())
     else:
         items = [(f"layer{i}", g) for i, g in enumerate(layers)]
@@ -394,6 +394,40 @@ def _pair_borders(countries: gpd.GeoDataFrame, codes: list[str]) -> dict:
     return out
 
 
+def _spanned_length(line, part_a, part_b, tol: float) -> float:
+    """Length of *line* where a transect across it (+-tol) meets both *part_a* and *part_b*.
+
+    The border is cut into short pieces; each piece counts when the perpendicular through its
+    midpoint, *tol* long on each side, reaches the national parts on both sides. Unlike a
+    buffer test, this does not count the border beyond the ends of the parts. Pieces are
+    at most 50 m long, so each end of a shared stretch is resolved to within 50 m.
+    """
+    zone = shapely.intersection(part_a.buffer(tol), part_b.buffer(tol))
+    line = shapely.intersection(line, zone)
+    if line.is_empty or line.length == 0:
+        return 0.0
+    step = max(min(50.0, tol / 4.0), 1e-3)
+    dense = shapely.segmentize(line, step)
+    total = 0.0
+    for part in shapely.get_parts(dense):
+        if part.geom_type != "LineString":
+            continue
+        xy = np.asarray(part.coords)
+        if len(xy) < 2:
+            continue
+        p0, p1 = xy[:-1], xy[1:]
+        seg = p1 - p0
+        length = np.hypot(seg[:, 0], seg[:, 1])
+        ok = length > 0
+        p0, p1, seg, length = p0[ok], p1[ok], seg[ok], length[ok]
+        mid = (p0 + p1) / 2
+        normal = np.column_stack([-seg[:, 1], seg[:, 0]]) / length[:, None] * tol
+        transects = shapely.linestrings(np.stack([mid - normal, mid + normal], axis=1))
+        both = shapely.intersects(transects, part_a) & shapely.intersects(transects, part_b)
+        total += float(length[both].sum())
+    return total
+
+
 def draft_tbpa(sites: gpd.GeoDataFrame, *, name: str, countries=None,
                border_tolerance_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Dissolve national parts into one draft transboundary protected area.
@@ -410,7 +444,8 @@ def draft_tbpa(sites: gpd.GeoDataFrame, *, name: str, countries=None,
         countries.
     border_tolerance_m : float
         A border segment counts as shared when parts of *both* countries lie within this
-        distance of it (national layers rarely follow the border line exactly).
+        distance of it (national layers rarely follow the border line exactly): a border piece
+        counts when the perpendicular through it, this long on each side, reaches both.
 
     Returns
     -------
@@ -473,9 +508,7 @@ def draft_tbpa(sites: gpd.GeoDataFrame, *, name: str, countries=None,
         shared = 0.0
         for (a, b), line in pairs.items():
             if a in national and b in national:
-                zone = shapely.intersection(national[a].buffer(border_tolerance_m),
-                                            national[b].buffer(border_tolerance_m))
-                shared += shapely.intersection(line, zone).length
+                shared += _spanned_length(line, national[a], national[b], border_tolerance_m)
         row["shared_border_m"] = float(shared)
     else:
         row["shared_border_m"] = 0.0
