@@ -242,7 +242,8 @@ def test_geographic_crs_rejected(make_raster):
 def test_source_in_nan_cell(make_raster):
     res = np.ones((5, 5))
     res[2, 2] = np.nan
-    pts = gpd.GeoDataFrame(geometry=[shapely.Point(centre(0, 0, 5)), shapely.Point(centre(2, 2, 5))],
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(centre(0, 0, 5)),
+                                     shapely.Point(centre(2, 2, 5))],
                            index=["ok", "lake"], crs=make_raster(res).rio.crs)
     with pytest.raises(ValidationError, match="lake"):
         cost_distance(make_raster(res), pts)

@@ -87,10 +87,13 @@ class CorridorNetwork:
 # -- helpers -----------------------------------------------------------------------------
 def _core_series(cores) -> gpd.GeoSeries:
     if not isinstance(cores, gpd.GeoDataFrame):
-        raise ValidationError(f"`cores` must be a GeoDataFrame of polygons, got {type(cores).__name__}")
+        raise ValidationError(
+            f"`cores` must be a GeoDataFrame of polygons, got {type(cores).__name__}")
     ids = cores["core_id"] if "core_id" in cores.columns else cores.index.to_series()
     if ids.duplicated().any():
-        raise ValidationError(f"`cores` ids are not unique: {sorted(set(ids[ids.duplicated()]))[:5]}")
+        dup = sorted(set(ids[ids.duplicated()]))[:5]
+        raise ValidationError(f"`cores` ids are not unique: {dup}; ids come from `core_id` "
+                              "or, without that column, the index")
     if len(cores) < 2:
         raise ValidationError(f"`cores` needs at least 2 cores, got {len(cores)}")
     return gpd.GeoSeries(cores.geometry.values, index=pd.Index(ids.values, name="core_id"),
@@ -210,7 +213,8 @@ def corridor_network(resistance, cores, *, max_cwd=None, max_neighbors=None, cut
     """
     surface = prepare(resistance, connect)
     if adjacency not in ("cost", "euclidean", "both"):
-        raise ValidationError(f"`adjacency` must be 'cost', 'euclidean' or 'both', got {adjacency!r}")
+        raise ValidationError(
+            f"`adjacency` must be 'cost', 'euclidean' or 'both', got {adjacency!r}")
     if max_neighbors is not None and int(max_neighbors) < 1:
         raise ValidationError(f"`max_neighbors` must be >= 1, got {max_neighbors!r}")
     for name, val in (("max_cwd", max_cwd), ("cutoff", cutoff)):
