@@ -1,0 +1,324 @@
+"""Omniscape moving window: independent brute-force oracle, invariants, INI runs, Omniscape.jl cases."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import tbpa
+from tbpa.connectivity.moving_window import omniscape_arrays
+from tbpa.errors import CRSError, TbpaWarning, ValidationError
+
+from conftest import shared_path
+
+
+# -- independent oracle: Omniscape's documented definition, networkx + dense solves -------------
+def _circuit_current(cond, src, ground, four):
+    """Circuitscape advanced mode on a small grid: dense solve, node current max(in, out)."""
+    rows, cols = cond.shape
+    G = nx.Graph()
+    for r in range(rows):
+        for c in range(cols):
+            if not (np.isfinite(cond[r, c]) and cond[r, c] > 0):
+                continue
+            G.add_node((r, c))
+            steps = [(0, 1), (1, 0)] if four else [(0, 1), (1, 0), (1, 1), (1, -1)]
+            for dr, dc in steps:
+                r2, c2 = r + dr, c + dc
+                if 0 <= r2 < rows and 0 <= c2 < cols and np.isfinite(cond[r2, c2]) and cond[r2, c2] > 0:
+                    w = (cond[r, c] + cond[r2, c2]) / 2
+                    if dr and dc:
+                        w /= math.sqrt(2)
+                    G.add_edge((r, c), (r2, c2), weight=w)
+    out = np.zeros(cond.shape)
+    if ground not in G:
+        return out
+    comp = sorted(nx.node_connected_component(G, ground))
+    H = G.subgraph(comp)
+    nodes = [n for n in comp if n != ground]
+    if not nodes:
+        return out
+    idx = {n: i for i, n in enumerate(comp)}
+    L = nx.laplacian_matrix(H, nodelist=comp, weight="weight").toarray()
+    keep = [idx[n] for n in nodes]
+    b = np.array([src[n] for n in nodes])
+    if not b.any():
+        return out
+    v = np.zeros(len(comp))
+    v[keep] = np.linalg.solve(L[np.ix_(keep, keep)], b)
+    inflow = dict.fromkeys(comp, 0.0)
+    outflow = dict.fromkeys(comp, 0.0)
+    for a, bb, d in H.edges(data=True):
+        f = d["weight"] * (v[idx[a]] - v[idx[bb]])
+        if f > 0:
+            outflow[a] += f
+            inflow[bb] += f
+        else:
+            outflow[bb] -= f
+            inflow[a] -= f
+    for n in comp:
+        out[n] = max(inflow[n], outflow[n])
+    return out
+
+
+def _brute_omniscape(res, src, radius, block, buffer, four=False):
+    """Omniscape, written from its documentation, one window at a time, on raster coordinates."""
+    rows, cols = res.shape
+    cond = 1.0 / res
+    br = (block - 1) // 2
+    D = radius + buffer
+    cum = np.zeros(res.shape)
+    fp = np.zeros(res.shape)
+    for tx in range(br, cols - br, block):  # Omniscape iterates x outer, y inner
+        for ty in range(br, rows - br, block):
+            strength = src[ty - br : ty + br + 1, tx - br : tx + br + 1].sum()
+            if strength <= 0:
+                continue
+            r0, r1 = max(0, ty - D), min(rows, ty + D + 1)
+            c0, c1 = max(0, tx - D), min(cols, tx + D + 1)
+            yy, xx = np.mgrid[r0:r1, c0:c1]
+            dist = np.hypot(yy - ty, xx - tx)
+            w_cond = np.where(dist <= D, cond[r0:r1, c0:c1], np.nan)
+            w_src = np.where(dist <= radius, src[r0:r1, c0:c1], 0.0)
+            # Omniscape zeroes the target block at the centre of the *unclipped* window
+            # position, i.e. shifted when the window is cut by the top/left raster edge.
+            zy = ty + max(0, D - ty) - r0
+            zx = tx + max(0, D - tx) - c0
+            w_src[max(0, zy - br) : zy + br + 1, max(0, zx - br) : zx + br + 1] = 0.0
+            w_src = w_src * strength / w_src[w_src > 0].sum() if (w_src > 0).any() else w_src
+            ground = (ty - r0, tx - c0)
+            cum[r0:r1, c0:c1] += _circuit_current(w_cond, w_src, ground, four)
+            fp[r0:r1, c0:c1] += _circuit_current(np.ones(w_cond.shape), w_src, ground, four)
+    return cum, fp
+
+
+@pytest.fixture
+def landscape(rng):
+    res = rng.uniform(0.5, 5.0, (16, 15))
+    res[5, 6] = np.nan
+    res[9:12, 2] = np.nan  # partial wall
+    src = rng.uniform(0, 1, res.shape)
+    src[src < 0.2] = 0.0
+    src[np.isnan(res)] = 0.0
+    return res, src
+
+
+@pytest.mark.parametrize("four,buffer", [(False, 0), (False, 2), (True, 1)])
+def test_matches_bruteforce_block1(landscape, four, buffer):
+    res, src = landscape
+    out = omniscape_arrays(res, src, radius=4, block_size=1, buffer=buffer, four=four)
+    cum, fp = _brute_omniscape(res, src, 4, 1, buffer, four)
+    np.testing.assert_allclose(out["cum_currmap"], cum, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out["flow_potential"], fp, rtol=1e-9, atol=1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.where(fp > 0, cum / fp, 0.0)
+    np.testing.assert_allclose(out["normalized_cum_currmap"], norm, rtol=1e-9, atol=1e-12)
+
+
+def test_matches_bruteforce_block3_without_correction(landscape):
+    res, src = landscape
+    out = omniscape_arrays(res, src, radius=4, block_size=3, buffer=1, correct_artifacts=False)
+    cum, fp = _brute_omniscape(res, src, 4, 3, 1)
+    np.testing.assert_allclose(out["cum_currmap"], cum, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out["flow_potential"], fp, rtol=1e-9, atol=1e-12)
+
+
+def test_disconnected_island_carries_no_current():
+    res = np.ones((11, 11))
+    res[:, 5] = np.nan  # a full wall: the right half never reaches a left target
+    src = np.zeros(res.shape)
+    src[5, 2] = 1.0  # the only target
+    src[5, 8] = 1.0  # a source across the wall
+    src[2, 2] = 1.0
+    out = omniscape_arrays(res, src, radius=6, block_size=1)
+    cum = out["cum_currmap"]
+    # the window centred on (5, 2) cannot push current across the wall and vice versa
+    np.testing.assert_allclose(cum, _brute_omniscape(res, src, 6, 1, 0)[0], rtol=1e-9, atol=1e-12)
+    assert cum[:, 5].sum() == 0
+
+
+def test_uniform_resistance_normalized_is_one_inside():
+    res = np.ones((41, 41))
+    out = omniscape_arrays(res, np.ones(res.shape), radius=6, block_size=1)
+    norm = out["normalized_cum_currmap"][12:-12, 12:-12]
+    # windows are circles for the current and raster-clipped squares for the flow potential
+    # (as Omniscape); cells near the target dominate, so the ratio stays close to 1
+    assert np.all(np.abs(norm - 1) < 0.1), (norm.min(), norm.max())
+
+
+def test_block_size_conserves_total_current(rng):
+    res = rng.uniform(1, 3, (45, 45))
+    src = rng.uniform(0.5, 1, res.shape)
+    one = omniscape_arrays(res, src, radius=8, block_size=1)["cum_currmap"]
+    three = omniscape_arrays(res, src, radius=8, block_size=3)["cum_currmap"]
+    inner = (slice(9, -9), slice(9, -9))
+    assert abs(three[inner].sum() / one[inner].sum() - 1) < 0.05
+    # and the pattern is the same one
+    assert np.corrcoef(one[inner].ravel(), three[inner].ravel())[0, 1] > 0.9
+
+
+def test_workers_do_not_change_the_result(rng):
+    res = rng.uniform(1, 3, (40, 38))
+    src = rng.uniform(0, 1, res.shape)
+    a = omniscape_arrays(res, src, radius=5, block_size=3, n_jobs=1)
+    b = omniscape_arrays(res, src, radius=5, block_size=3, n_jobs=2)
+    for k in ("cum_currmap", "flow_potential", "normalized_cum_currmap"):
+        assert np.array_equal(a[k], b[k])
+
+
+def test_dask_one_vs_two_workers_identical(rng):
+    distributed = pytest.importorskip("distributed")
+    res = rng.uniform(1, 3, (36, 36))
+    src = rng.uniform(0, 1, res.shape)
+    serial = omniscape_arrays(res, src, radius=5, block_size=3)
+    results = []
+    for n in (1, 2):
+        with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=False,
+                                      dashboard_address=None) as cluster:
+            with distributed.Client(cluster) as client:
+                results.append(omniscape_arrays(res, src, radius=5, block_size=3, client=client))
+    for k in ("cum_currmap", "flow_potential"):
+        assert np.array_equal(results[0][k], results[1][k])
+        assert np.array_equal(results[0][k], serial[k])
+
+
+def test_public_api_dataset(make_raster, rng):
+    vals = rng.uniform(1, 3, (20, 22))
+    vals[3, 4] = np.nan
+    ds = tbpa.connectivity.omniscape(make_raster(vals), radius_cells=4, block_size=1)
+    assert set(ds.data_vars) == {"cum_currmap", "flow_potential", "normalized_cum_currmap"}
+    assert np.isnan(ds.cum_currmap.values[3, 4])
+    assert ds.rio.crs is not None and ds.attrs["n_targets"] > 0
+    # sources default to 1/R (Omniscape's source_from_resistance)
+    src = make_raster(np.where(np.isnan(vals), 0, 1 / vals))
+    ds2 = tbpa.connectivity.omniscape(make_raster(vals), sources=src, radius_cells=4)
+    np.testing.assert_allclose(ds.cum_currmap.values, ds2.cum_currmap.values, equal_nan=True)
+
+
+def test_bad_inputs(make_raster):
+    with pytest.raises(ValidationError, match="zero or negative"):
+        tbpa.connectivity.omniscape(make_raster(np.array([[1.0, -1.0], [1.0, 1.0]])), radius_cells=1)
+    geo = tbpa.io.from_array(np.ones((5, 5)), transform=(0.1, 0, 130, 0, -0.1, 45), crs="EPSG:4326")
+    with pytest.raises(CRSError):
+        tbpa.connectivity.omniscape(geo, radius_cells=2)
+    with pytest.raises(ValidationError, match="connect"):
+        tbpa.connectivity.omniscape(make_raster(np.ones((5, 5))), radius_cells=2, connect="six")
+
+
+def test_r_cutoff_drops_high_resistance_sources():
+    from tbpa.connectivity.moving_window import sources_from_resistance
+
+    res = np.array([[1.0, 2.0], [4.0, np.nan]])
+    s = sources_from_resistance(res, 2.0, False)
+    np.testing.assert_array_equal(s, [[1.0, 0.5], [0.0, 0.0]])
+    np.testing.assert_array_equal(sources_from_resistance(res, None, False), [[1, 0.5], [0.25, 0]])
+
+
+# -- INI runs -------------------------------------------------------------------------------
+def _arrays_equal(a, b, rtol=1e-6):
+    """Omniscape's test criterion: nodata -> -9999 in both, then isapprox(rtol)."""
+    a = np.where(np.isnan(a), -9999.0, a)
+    b = np.where(np.isnan(b), -9999.0, b)
+    return np.linalg.norm(a - b) <= rtol * max(np.linalg.norm(a), np.linalg.norm(b))
+
+
+def _read(path):
+    from tbpa.omniscape import _read_grid
+
+    return _read_grid(path)[0]
+
+
+@pytest.fixture
+def oracle_dir(tmp_path, monkeypatch):
+    src = shared_path("oracles", "omniscape", "test")
+    shutil.copytree(src / "input", tmp_path / "input")
+    monkeypatch.chdir(tmp_path)
+    return src
+
+
+@pytest.mark.parametrize("ini,project,names", [
+    ("config.ini", "test1", ["cum_currmap.tif", "flow_potential.tif", "normalized_cum_currmap.tif"]),
+    ("config2.ini", "test2", ["cum_currmap.asc"]),
+    ("config3.ini", "test3", ["cum_currmap.asc", "flow_potential.asc"]),
+])
+def test_omniscape_jl_cases(oracle_dir, tmp_path, ini, project, names):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TbpaWarning)  # config.ini/config3.ini test warnings
+        out = tbpa.omniscape.run_ini(tmp_path / "input" / ini)
+    assert out["output_dir"] == tmp_path / project
+    written = sorted(p.name for p in out["output_dir"].iterdir())
+    assert written == sorted(names + ["config.ini"])
+    for name in names:
+        mine = _read(out["output_dir"] / name)
+        ref = _read(oracle_dir / "output_verify" / project / name)
+        assert _arrays_equal(mine, ref, 1e-6), name
+        # stricter than Omniscape's own check (nodata excluded): its CG+AMG solves are
+        # accurate to about 1e-6, ours are direct
+        m = np.isfinite(ref)
+        assert np.array_equal(m, np.isfinite(mine))
+        diff = np.linalg.norm(mine[m] - ref[m]) / np.linalg.norm(ref[m])
+        assert diff < 1e-5, (name, diff)
+
+
+def test_omniscape_jl_conditional_cases_raise(oracle_dir, tmp_path):
+    for ini in ("config4a.ini", "config5.ini"):
+        with pytest.raises(ValidationError, match="conditional"):
+            tbpa.omniscape.run_ini(tmp_path / "input" / ini)
+
+
+def _tiny_ini(tmp_path, extra=""):
+    res = np.ones((12, 12))
+    hdr = "ncols 12\nnrows 12\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value -9999\n"
+    body = "\n".join(" ".join("1" for _ in range(12)) for _ in range(12))
+    (tmp_path / "r.asc").write_text(hdr + body + "\n")
+    ini = tmp_path / "run.ini"
+    ini.write_text(
+        "[Required]\nresistance_file = r.asc\nradius = 3\nblock_size = 1\nproject_name = proj\n"
+        "[General options]\nsource_from_resistance = true\ncalc_flow_potential = true\n"
+        "write_as_tif = false\n" + extra
+    )
+    return ini, res
+
+
+def test_run_ini_never_overwrites_and_cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ini, _ = _tiny_ini(tmp_path)
+    first = tbpa.omniscape.run_ini(ini)
+    second = tbpa.omniscape.run_ini(ini)
+    assert first["output_dir"].name == "proj" and second["output_dir"].name == "proj_1"
+    assert (second["output_dir"] / "flow_potential.asc").is_file()
+    from tbpa.cli import main
+
+    assert main(["omniscape", str(ini)]) == 0
+    assert (tmp_path / "proj_2" / "cum_currmap.asc").is_file()
+
+
+def test_run_ini_errors_and_warnings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ini, _ = _tiny_ini(tmp_path, "solver = nonsense\nfoo = bar\n")
+    with pytest.warns(TbpaWarning):
+        tbpa.omniscape.run_ini(ini)
+    bad = tmp_path / "bad.ini"
+    bad.write_text("resistance_file = r.asc\nproject_name = x\n")
+    with pytest.raises(ValidationError, match="radius"):
+        tbpa.omniscape.run_ini(bad)
+    nosrc = tmp_path / "nosrc.ini"
+    nosrc.write_text("resistance_file = r.asc\nradius = 2\nproject_name = y\n")
+    with pytest.raises(ValidationError, match="source_file"):
+        tbpa.omniscape.run_ini(nosrc)
+
+
+def test_run_ini_reclassification(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "table.txt").write_text("1 4\n")
+    ini, res = _tiny_ini(tmp_path, "reclassify_resistance = true\nreclass_table = table.txt\n"
+                                   "write_reclassified_resistance = true\n")
+    out = tbpa.omniscape.run_ini(ini)
+    ref = omniscape_arrays(np.full((12, 12), 4.0), np.full((12, 12), 0.25), radius=3)
+    np.testing.assert_allclose(out["cum_currmap"], ref["cum_currmap"], rtol=1e-12)
+    assert np.allclose(_read(out["output_dir"] / "classified_resistance.asc"), 4.0)
