@@ -285,3 +285,15 @@ def test_no_warning_when_reachable(make_raster):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnreachableWarning)
         least_cost_path(make_raster(np.ones((4, 4))), (50.0, 50.0), (350.0, 350.0))
+
+
+def test_polygon_on_nan_cells_only(make_raster):
+    res = np.ones((6, 6))
+    res[0:3, 0:3] = np.nan
+    poly = shapely.box(0, 300, 300, 600)  # exactly the NaN block
+    part = shapely.box(0, 0, 300, 600)  # half NaN: the NaN half is skipped, not an error
+    src = gpd.GeoDataFrame(geometry=[poly], index=["lake"], crs=make_raster(res).rio.crs)
+    with pytest.raises(ValidationError, match="lake"):
+        cost_distance(make_raster(res), src)
+    cwd = cost_distance(make_raster(res), part).values
+    assert np.all(cwd[3:6, 0:3] == 0) and np.isnan(cwd[0:3, 0:3]).all()
