@@ -62,11 +62,13 @@ def from_array(values, *, transform, crs, nodata=None, name: str | None = None) 
     xs = transform.c + (np.arange(cols) + 0.5) * transform.a
     ys = transform.f + (np.arange(rows) + 0.5) * transform.e
     da = xr.DataArray(arr, dims=("y", "x"), coords={"y": ys, "x": xs}, name=name)
-    da = da.rio.write_crs(crs).rio.write_transform(transform)
+    # inplace: the DataArray is new, and copying it would double memory on large grids
+    da.rio.write_crs(crs, inplace=True)
+    da.rio.write_transform(transform, inplace=True)
     if nodata is None and np.issubdtype(arr.dtype, np.floating):
         nodata = np.nan
     if nodata is not None:
-        da = da.rio.write_nodata(nodata, encoded=False)
+        da.rio.write_nodata(nodata, encoded=False, inplace=True)
     return da
 
 
