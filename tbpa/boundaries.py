@@ -469,7 +469,7 @@ def draft_tbpa(sites: gpd.GeoDataFrame, *, name: str, countries=None,
     >>> from tbpa.boundaries import draft_tbpa
     >>> parts = load_sites(["TLNP", "LLNP", "KEDROVAYA_PAD"], crs="+proj=laea +lat_0=43 +lon_0=131")
     >>> draft = draft_tbpa(parts, name="Land of Big Cats")
-    >>> round(draft.area_ha.iloc[0] / 1e6, 1)   # million ha
+    >>> round(float(draft.area_ha.iloc[0]) / 1e6, 1)   # million ha
     1.7
     """
     if not isinstance(sites, gpd.GeoDataFrame):
