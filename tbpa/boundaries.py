@@ -10,7 +10,6 @@ border it spans.
 
 from __future__ import annotations
 
-import html
 import warnings
 from dataclasses import dataclass
 
