@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 __all__ = ["data_path"]
 
 
+def _root() -> Path:
+    # ``data/`` is installed as the namespace package ``tbpa._embedded`` (no __init__.py), so
+    # its location comes from the import spec's search locations, not from ``__file__``.
+    try:
+        spec = importlib.util.find_spec("tbpa._embedded")
+    except ModuleNotFoundError:
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location, "boundaries").is_dir():
+            return Path(location)
+    return Path(__file__).resolve().parent.parent / "data"  # a source checkout
+
+
 def data_path(*parts: str) -> Path:
     """Path of an embedded data file, e.g. ``data_path("boundaries", "sites.csv")``.
 
-    Works from a source checkout, an editable install and an installed wheel (where the
-    repository's ``data/`` folder is installed as the package ``tbpa._embedded``).
+    Works from a source checkout, an editable install and an installed wheel.
     """
-    try:
-        root = Path(str(resources.files("tbpa._embedded")))
-    except ModuleNotFoundError:  # running from a checkout without installing
-        root = Path(__file__).resolve().parent.parent / "data"
-    if not root.is_dir():
-        root = Path(__file__).resolve().parent.parent / "data"
-    return root.joinpath(*parts)
+    return _root().joinpath(*parts)

@@ -87,34 +87,10 @@ def to_crs_dense(gdf, crs, step_deg: float = DENSIFY_DEG):
 
 
 # ----------------------------------------------------------------------------- raw data
-def _embedded(*parts: str):
-    """Path of an embedded file, also when ``tbpa._embedded`` is a namespace package.
-
-    In an installed wheel ``data/`` becomes ``tbpa._embedded`` without an ``__init__.py``;
-    its ``importlib.resources.files`` is then a MultiplexedPath, so look through the
-    package's search locations as well.
-    """
-    import importlib.util
-    from pathlib import Path
-
-    path = data_path(*parts)
-    if path.exists():
-        return path
-    try:
-        spec = importlib.util.find_spec("tbpa._embedded")
-    except ModuleNotFoundError:
-        spec = None
-    for root in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(root).joinpath(*parts)
-        if candidate.exists():
-            return candidate
-    return path
-
-
 @functools.lru_cache(maxsize=1)
 def _registry_table() -> pd.DataFrame:
     df = pd.read_csv(
-        _embedded("boundaries", "sites.csv"),
+        data_path("boundaries", "sites.csv"),
         dtype={"status_year": "Int64", "parent_site": str},
         keep_default_na=False,
         na_values={"status_year": [""]},
@@ -125,7 +101,7 @@ def _registry_table() -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _registry_gdf() -> gpd.GeoDataFrame:
-    geoms = gpd.read_file(_embedded("boundaries", "sites.gpkg"), layer="sites")
+    geoms = gpd.read_file(data_path("boundaries", "sites.gpkg"), layer="sites")
     geoms = geoms.set_index("site_id").geometry
     table = _registry_table()
     return gpd.GeoDataFrame(
@@ -137,7 +113,7 @@ def _registry_gdf() -> gpd.GeoDataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _countries_gdf() -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(_embedded("boundaries", "countries.gpkg"), layer="countries")
+    gdf = gpd.read_file(data_path("boundaries", "countries.gpkg"), layer="countries")
     return gdf.sort_values("iso3").reset_index(drop=True)
 
 
@@ -316,7 +292,7 @@ def load_tumen_options(crs=None) -> gpd.GeoDataFrame:
     >>> load_tumen_options().option_id.tolist()
     ['A', 'B', 'C']
     """
-    gdf = gpd.read_file(_embedded("boundaries", "tumen_options.gpkg"), layer="options")
+    gdf = gpd.read_file(data_path("boundaries", "tumen_options.gpkg"), layer="options")
     if crs is not None:
         gdf = to_crs_dense(gdf, crs)
     return gdf
