@@ -449,15 +449,15 @@ class _Parser:
     def table(self, raw: Mapping, key: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict:
         if not isinstance(raw, dict):
             raise self.fail(key, f"must be a table, got {type(raw).__name__}")
-        for k in required:
-            if k not in raw:
-                raise self.fail(f"{key}.{k}" if key else k, "is missing")
-        extra = [k for k in raw if k not in allowed]
+        extra = [k for k in raw if k not in allowed]  # typos first: "resistence" beats "missing"
         if extra:
             k = extra[0]
             hint = close_matches(k, allowed)
             did = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise self.fail(f"{key}.{k}" if key else k, f"is not a known key{did}; allowed: {', '.join(allowed)}")
+        for k in required:
+            if k not in raw:
+                raise self.fail(f"{key}.{k}" if key else k, "is missing")
         return raw
 
     def number(self, value, key: str, *, minimum: float | None = None, strict: bool = False,
