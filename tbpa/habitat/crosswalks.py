@@ -272,7 +272,8 @@ def _check_ancillary(ancillary, raster) -> dict[str, np.ndarray]:
     out = {}
     for name, layer in ancillary.items():
         arr = layer.values if hasattr(layer, "values") else np.asarray(layer)
-        arr = np.squeeze(arr)
+        if arr.ndim == 3 and arr.shape[0] == 1:  # a single-band raster read with its band dim
+            arr = arr[0]
         if arr.shape != raster.shape:
             raise GridMismatchError(
                 f"reclassify: ancillary layer {name!r} has shape {arr.shape} but the raster has "
