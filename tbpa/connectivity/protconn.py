@@ -72,7 +72,6 @@ from .graph import (
     _edge_distance_matrix,
     _kappa,
     _metric_core,
-    _pc_values,
 )
 
 __all__ = ["protconn", "PROTCONN_COLUMNS"]
@@ -161,19 +160,26 @@ def _pa_parts(pas) -> tuple[np.ndarray, np.ndarray]:
 def _eca(W: np.ndarray, a: np.ndarray, kappa: float) -> float:
     if a.size == 0:
         return 0.0
-    return math.sqrt(_metric_core(W, a, lambda D: _pc_values(D, kappa), deltas=False).numerator)
+    return math.sqrt(_metric_core(W, a, kappa=kappa, deltas=False).numerator)
 
 
-def _country_row(C, parts, tree, *, kappa, d_cut, transboundary_m, distance) -> dict:
+def _drop_slivers(polys: np.ndarray, min_part_m2: float) -> np.ndarray:
+    """Drop clipping slivers: PA outlines that follow a border leave hairline parts behind."""
+    return polys[shapely.area(polys) >= min_part_m2] if polys.size else polys
+
+
+def _country_row(C, parts, tree, *, kappa, d_cut, transboundary_m, distance, min_part_m2=0.0) -> dict:
     area = float(shapely.area(C))
     idx = tree.query(C, predicate="intersects")
     individual = _polygons(shapely.intersection(parts[idx], C)) if idx.size else np.empty(0, object)
+    individual = _drop_slivers(individual, min_part_m2)
     units = _dissolve(individual)
     a = shapely.area(units)
 
     idx_near = tree.query(C, predicate="dwithin", distance=transboundary_m)
     outside = _polygons(shapely.difference(parts[idx_near], C)) if idx_near.size else np.empty(0, object)
     outside = outside[shapely.distance(outside, C) <= transboundary_m] if outside.size else outside
+    outside = _drop_slivers(outside, min_part_m2)
     stones = _dissolve(outside)
 
     nodes = np.concatenate([units, stones])
@@ -228,6 +234,7 @@ def protconn(
     p: float = 0.5,
     transboundary_m: float = 50_000,
     distance: str = "edge",
+    min_part_m2: float = 10_000,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Protected Connected (ProtConn) indicator and its fractions for each country.
@@ -250,6 +257,9 @@ def protconn(
         (attribute 0) for that country.
     distance : {"edge", "centroid"}, default "edge"
         Edge-to-edge (Saura et al.) or centroid-to-centroid distance between PA units.
+    min_part_m2 : float, default 10 000
+        PA parts smaller than this (m², default 1 ha) after clipping to a country are
+        ignored: slivers left where a PA outline follows the border at another precision.
     progress : bool, optional
         Progress bar over countries (default: tbpa option).
 
@@ -340,7 +350,8 @@ def protconn(
         if shapely.is_empty(C) or shapely.area(C) <= 0:
             raise ValidationError(f"{fname}: country {iso3!r} has an empty or zero-area geometry")
         rows[iso3] = _country_row(
-            C, parts, tree, kappa=kappa, d_cut=d_cut, transboundary_m=transboundary_m, distance=distance
+            C, parts, tree, kappa=kappa, d_cut=d_cut, transboundary_m=transboundary_m, distance=distance,
+            min_part_m2=min_part_m2,
         )
     table = pd.DataFrame.from_dict(rows, orient="index")[PROTCONN_COLUMNS]
     table.index.name = "iso3"
