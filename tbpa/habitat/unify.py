@@ -183,15 +183,22 @@ def _check_inputs(inputs, countries, col):
     return parts
 
 
-def _target_grid(parts, crs, resolution):
-    boxes = gpd.GeoSeries([p[2] for p in parts.values()], crs=4326)
+def _target_grid(parts, countries, col, crs, resolution):
+    """CRS, transform and shape covering every raster footprint inside its own country."""
     if crs is None:
-        crs = equal_area_crs(boxes)
+        crs = equal_area_crs(gpd.GeoSeries([p[2] for p in parts.values()], crs=4326))
     crs = require_projected_crs(crs, "crs")
-    minx, miny, maxx, maxy = boxes.to_crs(crs).total_bounds
+    pieces = []
+    for iso3, (raster, _, _) in parts.items():
+        # intersect in the target CRS itself: a detour through degrees would pad the grid
+        foot = _footprint(raster).to_crs(crs).iloc[0]
+        geom = countries.loc[countries[col].astype(str) == iso3].to_crs(crs).geometry
+        pieces.append(foot.intersection(geom.buffer(0).union_all()))
+    minx, miny, maxx, maxy = gpd.GeoSeries(pieces, crs=crs).total_bounds
     r = float(resolution)
-    minx, miny = np.floor(minx / r) * r, np.floor(miny / r) * r
-    maxx, maxy = np.ceil(maxx / r) * r, np.ceil(maxy / r) * r
+    eps = 1e-9  # bounds that sit on the grid must not grow by a cell through rounding noise
+    minx, miny = np.floor(minx / r + eps) * r, np.floor(miny / r + eps) * r
+    maxx, maxy = np.ceil(maxx / r - eps) * r, np.ceil(maxy / r - eps) * r
     shape = (int(round((maxy - miny) / r)), int(round((maxx - minx) / r)))
     return crs, Affine(r, 0, minx, 0, -r, maxy), shape
 
@@ -283,7 +290,7 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
         raise ValidationError(f"unify: `resolution` must be a positive number of metres, got {resolution!r}")
     col = _iso3_column(countries)
     parts = _check_inputs(inputs, countries, col)
-    dst_crs, transform, shape = _target_grid(parts, crs, resolution)
+    dst_crs, transform, shape = _target_grid(parts, countries, col, crs, resolution)
     order = sorted(parts)
     sources = [f"{iso3}/{parts[iso3][1]}" for iso3 in order]
 
