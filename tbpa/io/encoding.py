@@ -33,10 +33,11 @@ import os
 import re
 import struct
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import BinaryIO, Iterable, Sequence
 
-from ..errors import EncodingError
+from ..errors import EncodingError, TbpaWarning
 
 __all__ = [
     "detect_dbf_encoding",
@@ -349,6 +350,12 @@ def choose_encoding(
         if codec is not None:
             _check_decodes(values, codec, where, f"its .cpg ({cpg.strip()!r})")
             return codec
+        warnings.warn(
+            f"{where}: its .cpg ({cpg.strip()!r}) names no known codec; detecting the "
+            "encoding from the text instead",
+            TbpaWarning,
+            stacklevel=3,
+        )
     scores = score_encodings(values, candidates)
     valid = sorted(((s, c) for c, s in scores.items() if s is not None), reverse=True)
     if not any(any(b > 0x7F for b in v) for v in values):
