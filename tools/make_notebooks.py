@@ -137,6 +137,110 @@ fig = tbpa.maps.corridor_map(land, path, lang=("en", "zh", "ru"))
 """),
 ]
 
+NOTEBOOKS["04_habitat_unification.ipynb"] = [
+    md("""
+# 04 · One habitat legend across national land-cover schemes
+
+China, Russia, Mongolia and the DPRK map land cover in different schemes. tbpa translates
+every scheme into one legend, the **IUCN Habitats Classification Scheme v3.1** (integer
+codes as in Jung et al. 2020: class 1.4 → 104, 14.1 → 1401), through crosswalk tables that
+list every official code of each scheme. Ambiguous classes (herbaceous wetland = inland
+marsh, salt marsh or paddy) keep all their targets with weights, and ancillary rules
+(distance to coast, latitude, elevation) decide where given.
+
+The national rasters used here are **synthetic samples** derived from the real MODIS
+MCD12C1 2019 land cover (see `data/habitat/README.md`): they show the workflow, not the
+partners' maps.
+"""),
+    SETUP,
+    code("""
+from tbpa import habitat
+habitat.schemes()
+"""),
+    code("""
+habitat.crosswalk("esa_worldcover")
+"""),
+    md("## The national inputs: each on its own grid, CRS and scheme"),
+    code("""
+land = tbpa.sites.load_landscape("land_of_big_cats")
+inputs = habitat.embedded_inputs(land.name)
+{iso3: (scheme, str(r.rio.crs)[:40], r.rio.resolution()) for iso3, (r, scheme) in inputs.items()}
+"""),
+    md("""
+## Unify
+Each raster is reclassified, brought onto one grid in the landscape's equal-area CRS by the
+majority of class fractions (never bilinear), and mosaicked inside its own country.
+`confidence` is the crosswalk weight of the chosen class, lowered where resampling mixed
+classes.
+"""),
+    code("""
+hab = habitat.unify(inputs, countries=land.countries, resolution=1000, crs=land.crs)
+fig = tbpa.maps.habitat_map(land, hab["habitat"], lang=("en", "zh", "ru"))
+"""),
+    code("""
+fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+hab["confidence"].plot(ax=axes[0], vmin=0, vmax=1)
+hab["source"].plot(ax=axes[1])
+"""),
+    md("""
+## Do both sides describe the same ground the same way?
+Where the Chinese and Russian samples overlap along the border, compare them in the
+unified legend (level 1): confusion matrix, overall agreement and Cohen's kappa.
+"""),
+    code("""
+from rasterio.enums import Resampling
+cn = habitat.reclassify(*inputs["CHN"], level=1)
+ru = habitat.reclassify(*inputs["RUS"], level=1)
+report = habitat.agreement(cn.rio.reproject_match(ru, resampling=Resampling.mode), ru)
+report
+"""),
+    md("## Habitat per protected area"),
+    code("""
+habitat.landscape_metrics(hab["habitat"], land.sites.set_index("site_id")).head(12)
+"""),
+]
+
+NOTEBOOKS["05_dauria_protconn.ipynb"] = [
+    md("""
+# 05 · Dauria: how well connected are the protected areas, and what does cooperation add?
+
+The Dauria International Protected Area links Daursky zapovednik (Russia), Mongol Daguur
+(Mongolia) and Dalai Lake (China). **ProtConn** (Saura et al. 2017, 2018) is the share of a
+country that is protected *and* connected; its **[Trans]** fraction is what protected areas
+across the border add as stepping stones. Outlines are schematic; the reporting unit here is
+each country's part of the landscape, not the whole country.
+"""),
+    SETUP,
+    code("""
+import geopandas as gpd
+from tbpa.connectivity import protconn, patch_graph, probability_of_connectivity
+
+land = tbpa.sites.load_landscape("dauria")
+land.sites[["site_id", "name_en", "iso3", "reported_area_ha", "geometry_quality"]]
+"""),
+    code("""
+units = gpd.clip(land.countries, land.aoi)   # each country's part of the landscape
+table = protconn(land.sites, units, dispersal_m=10_000, p=0.5, transboundary_m=50_000)
+table[["Prot", "ProtConn", "ProtUnconn", "RelConn", "ProtConn[Prot]", "ProtConn[Trans]", "ProtConn[Unprot]"]].round(2)
+"""),
+    md("""
+With one protected area per country, nothing domestic needs linking, so [Trans] is 0: a
+stepping stone across the border can only add connectivity between two domestic areas.
+Cranes disperse over tens of kilometres; at landscape scale the probability of
+connectivity (PC) of the three sites and each site's contribution (dPC, split into intra,
+flux and connector parts) show which site holds the network together.
+"""),
+    code("""
+graph = patch_graph(land.sites.set_index("site_id"), distance="edge")
+pc = probability_of_connectivity(graph, dispersal_m=50_000, p=0.5, landscape_area=land.aoi.area)
+print(f"PC = {pc.PC:.4f}, EC = {pc.EC / 1e4:,.0f} ha")
+pc.patches.round(2)
+"""),
+    code("""
+fig = tbpa.maps.unified_map(land, lang=("en", "zh", "ru", "mn"))
+"""),
+]
+
 
 def write_all() -> None:
     HERE.mkdir(exist_ok=True)
