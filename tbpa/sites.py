@@ -383,7 +383,14 @@ class Landscape:
 
     @property
     def aoi_area_km2(self) -> float:
+        """Area of the area of interest in km²."""
         return float(self.aoi.area) / 1e6
+
+    @property
+    def aoi_gdf(self) -> gpd.GeoDataFrame:
+        """The area of interest as a one-row GeoDataFrame in the landscape CRS."""
+        return gpd.GeoDataFrame({"name": [self.name], "area_km2": [self.aoi_area_km2]},
+                                geometry=[self.aoi], crs=self.crs)
 
     def _summary(self) -> list[tuple[str, str]]:
         b = self.borders
