@@ -65,7 +65,7 @@ def main() -> None:
     rows.append(("naive np.vectorize(dict.get)", k, t))
     assert np.array_equal(naive, out.values.reshape(-1)[:k])
 
-    print(f"| method | cells | seconds | M cells/s | seconds per 100 M cells |")
+    print("| method | cells | seconds | M cells/s | seconds per 100 M cells |")
     print("|---|---:|---:|---:|---:|")
     for name, cells, sec in rows:
         print(f"| {name} | {cells:,} | {sec:.2f} | {cells / sec / 1e6:.0f} | {sec * 1e8 / cells:.1f} |")
