@@ -425,3 +425,27 @@ def test_read_vector_needs_layer_for_multilayer(wdpa_gpkg):
         read_vector(wdpa_gpkg)
     pts = read_vector(wdpa_gpkg, layer="WDPA_point_Nov2024")
     assert len(pts) == 3 and pts.crs.to_epsg() == 4326
+
+
+# -------------------------------------------------------------------------------------- CLI
+def test_cli_read_wdpa_and_read_osm(wdpa_gpkg, tmp_path, capsys):
+    from tbpa.cli import main
+
+    out = tmp_path / "out" / "rus.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TbpaWarning)
+        assert main(["read-wdpa", str(wdpa_gpkg), "--iso3", "RUS", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "5 site(s)" in printed and "Kedrovaya Pad" in printed and "buffered_point" in printed
+    written = gpd.read_file(out, layer="sites")
+    assert sorted(written["site_id"]) == sorted(_read(wdpa_gpkg, iso3="RUS")["site_id"])
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    # user errors: one line, exit code 2
+    assert main(["read-wdpa", str(wdpa_gpkg), "--iso3", "JPN"]) == 2
+    assert "ISO3 codes present" in capsys.readouterr().err
+
+    osm = tmp_path / "fixture.osm"
+    osm.write_text(OSM_XML, encoding="utf-8")
+    assert main(["read-osm", str(osm), "--out", str(tmp_path / "osm.gpkg")]) == 0
+    assert "2 site(s)" in capsys.readouterr().out
+    assert len(gpd.read_file(tmp_path / "osm.gpkg", layer="sites")) == 2
