@@ -195,6 +195,26 @@ def test_wdpa_shapefile_zip_of_zips(wdpa_shp_zip):
     assert set(_read(wdpa_shp_zip, iso3="CHN")["site_id"]) == {"WDPA:900002", "WDPA:900003", "WDPA:900012"}
 
 
+def test_wdpa_filegdb_plain_and_zipped(tmp_path):
+    import pyogrio
+
+    gdb = tmp_path / "WDPA_Nov2024_Public.gdb"
+    with warnings.catch_warnings():  # FileGDB stores Int64 as Float64 for old ArcGIS versions
+        warnings.simplefilter("ignore", RuntimeWarning)
+        wdpa_polygons().to_file(gdb, layer="WDPA_poly_Nov2024", driver="OpenFileGDB")
+        wdpa_points().to_file(gdb, layer="WDPA_point_Nov2024", driver="OpenFileGDB")
+        # the attribute-only source table of real WDPA geodatabases
+        pyogrio.write_dataframe(pd.DataFrame({"METADATAID": [1], "DATA_TITLE": ["synthetic"]}),
+                                gdb, layer="WDPA_source", driver="OpenFileGDB")
+    gdf = _read(gdb)
+    assert len(gdf) == 7 and gdf.set_index("site_id").loc["WDPA:900001", "status_year"] == 1916
+    zipped = tmp_path / "WDPA_Nov2024_Public.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for f in sorted(gdb.iterdir()):
+            zf.write(f, f"WDPA_Nov2024_Public.gdb/{f.name}")
+    assert sorted(_read(zipped, iso3="CHN")["site_id"]) == ["WDPA:900002", "WDPA:900003", "WDPA:900012"]
+
+
 def test_wdpa_geojson_and_keep_columns(tmp_path):
     path = tmp_path / "wdpa_polygons.geojson"
     wdpa_polygons().to_file(path, driver="GeoJSON")

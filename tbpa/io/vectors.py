@@ -148,9 +148,13 @@ def _list_layers(ds: _Dataset) -> list[tuple[str, str | None]]:
 # Reading one layer
 # =============================================================================================
 def _layer_encoding(ds: _Dataset, encoding: str | None) -> str | None:
-    """Codec for a shapefile's DBF (None for formats that are UTF-8 by definition)."""
+    """Codec for a shapefile's DBF (None for formats that are UTF-8 by definition).
+
+    ``encoding`` applies to shapefile DBFs only: GeoPackage, GeoJSON and FileGDB store
+    UTF-8 text by specification, and GDAL decodes them itself.
+    """
     if not ds.is_shapefile or ds.opener is None:
-        return encoding
+        return None
     dbf = ds.opener(".dbf")
     if dbf is None:
         return encoding
@@ -424,9 +428,13 @@ def _buffer_points(geoms: gpd.GeoSeries, area_km2: np.ndarray) -> np.ndarray:
         px, py = fwd.transform(x[sel], y[sel])
         disc = shapely.buffer(shapely.points(px, py), radius[sel], quad_segs=_BUFFER_QUAD_SEGS)
         circles[sel] = shapely.transform(disc, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    if len(owner) == len(geoms):  # the usual case: one point per site
+        return circles
     merged = np.empty(len(geoms), dtype=object)
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(geoms) + 1))
     for i in range(len(geoms)):
-        own = circles[owner == i]
+        own = circles[order[bounds[i] : bounds[i + 1]]]
         merged[i] = own[0] if len(own) == 1 else shapely.union_all(own)
     return merged
 
