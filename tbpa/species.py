@@ -243,7 +243,7 @@ class SpeciesProfile:
         array([[ 1., 20.],
                [nan, nan]])
         """
-        return self._res_lut[_as_codes(codes)]
+        return _lookup(self._res_lut, codes)
 
     def suitability_of(self, codes) -> np.ndarray:
         """Habitat suitability (0-1) per cell; NaN where the code is nodata.
@@ -253,7 +253,7 @@ class SpeciesProfile:
         >>> load("hooded_crane").suitability_of([504, 1508, 0])
         array([1. , 0.7, nan])
         """
-        return self._suit_lut[_as_codes(codes)]
+        return _lookup(self._suit_lut, codes)
 
     # -- provenance ----------------------------------------------------------------------
     @property
@@ -318,33 +318,55 @@ def _build_luts(classes: Mapping[int, ClassValues], default: ClassValues):
         sl = slice(code, code + MAX_SUB + 1) if code % 100 == 0 else slice(code, code + 1)
         res[sl], suit[sl] = v.resistance, v.suitability
     res[NODATA_CODE] = suit[NODATA_CODE] = np.nan
+    # codes outside the code space (1-99, level-2 index > 18) get a sentinel < 0 that no real
+    # value can take, so validity is checked on the output in one cheap pass
+    invalid = _INVALID_CODES
+    res[invalid] = suit[invalid] = _SENTINEL
     res.setflags(write=False)
     suit.setflags(write=False)
     return res, suit
 
 
-def _as_codes(codes) -> np.ndarray:
-    """Validate an array of habitat codes and return it as intp indices (NaN -> 0 = nodata)."""
+_SENTINEL = -1.0
+_INVALID_CODES = np.array(
+    [c for c in range(1, MAX_CODE + 1) if c < 100 or c % 100 > MAX_SUB], dtype=np.intp
+)
+
+
+def _lookup(lut: np.ndarray, codes) -> np.ndarray:
+    """``lut[codes]`` with nodata (0, NaN) -> NaN, raising DataError for invalid codes."""
+    arr = _as_index(codes)
+    out = lut[arr]
+    bad = out == _SENTINEL
+    if bad.any():
+        _raise_bad_codes(arr[bad])
+    return out
+
+
+def _as_index(codes) -> np.ndarray:
+    """Integer index array into a lookup table (NaN -> 0 = nodata), range-checked."""
     arr = np.asarray(codes)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise DataError(f"habitat codes must be integers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.floating):
-        nan = np.isnan(arr)
-        filled = np.where(nan, 0.0, arr)
-        if not np.all(np.mod(filled, 1.0) == 0.0):
-            bad = np.unique(filled[np.mod(filled, 1.0) != 0.0])[:5]
-            raise DataError(f"habitat codes must be whole numbers, got e.g. {bad.tolist()}")
-        arr = filled
-    bad = (arr < 0) | (arr > MAX_CODE) | ((arr > 0) & ((arr < 100) | (arr % 100 > MAX_SUB)))
-    if bad.any():
-        values, counts = np.unique(arr[bad], return_counts=True)
-        listing = ", ".join(f"{v:g} ({c} cells)" for v, c in zip(values[:10].tolist(), counts[:10].tolist()))
-        raise DataError(
-            f"habitat codes outside the IUCN code space (0 = nodata, otherwise 100 x level-1 class "
-            f"(1-18) + level-2 index (0-{MAX_SUB})): {listing}; mask the raster's nodata or reclassify "
-            "it first with tbpa.habitat.reclassify"
-        )
-    return arr.astype(np.intp, copy=False)
+        filled = np.where(np.isnan(arr), 0.0, arr)
+        frac = np.mod(filled, 1.0) != 0.0
+        if frac.any():
+            raise DataError(f"habitat codes must be whole numbers, got e.g. {np.unique(filled[frac])[:5].tolist()}")
+        arr = filled.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() > MAX_CODE):
+        _raise_bad_codes(arr[(arr < 0) | (arr > MAX_CODE)])
+    return arr
+
+
+def _raise_bad_codes(bad: np.ndarray):
+    values, counts = np.unique(bad, return_counts=True)
+    listing = ", ".join(f"{v:g} ({c} cells)" for v, c in zip(values[:10].tolist(), counts[:10].tolist()))
+    raise DataError(
+        f"habitat codes outside the IUCN code space (0 = nodata, otherwise 100 x level-1 class "
+        f"(1-18) + level-2 index (0-{MAX_SUB})): {listing}; mask the raster's nodata or reclassify "
+        "it first with tbpa.habitat.reclassify"
+    )
 
 
 # ------------------------------------------------------------------------------------------
