@@ -18,9 +18,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from pyproj import Geod
-from shapely.geometry import MultiPoint, Point, Polygon, box
+from shapely.geometry import MultiPoint, Polygon, box
 
 from tbpa._schema import SITE_COLUMNS
 from tbpa.errors import (
@@ -383,7 +382,9 @@ def _national(tmp_path, encoding="cp1251", cpg=False, crs="EPSG:4326", geoms=Non
         crs=crs,
     )
     path = tmp_path / "oopt.shp"
-    gdf.to_file(path, encoding=encoding)
+    with warnings.catch_warnings():  # writing without a CRS is the point of one test
+        warnings.simplefilter("ignore", UserWarning)
+        gdf.to_file(path, encoding=encoding)
     if not cpg:
         path.with_suffix(".cpg").unlink(missing_ok=True)
     return path
