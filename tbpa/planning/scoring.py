@@ -127,7 +127,7 @@ def bottleneck_width(corridor: np.ndarray, term_a: np.ndarray, term_b: np.ndarra
 
     The Euclidean distance transform ``d`` gives, for every corridor or terminal cell, the
     distance (in cells) from its centre to the centre of the nearest cell outside (the raster
-    edge counts as outside). The bottleneck value ``t*`` is the largest ``t`` such that the
+    edge is not an edge: the corridor may continue beyond it). The bottleneck value ``t*`` is the largest ``t`` such that the
     cells with ``d >= t`` (plus the two terminals, i.e. the cores) still join *term_a* to
     *term_b* 8-connectedly: a max-min (widest) path, found by bisection over the distinct
     values of ``d``. The narrowest cross-section is then ``(2 t* - 1) * cell``: the edge of
@@ -136,7 +136,9 @@ def bottleneck_width(corridor: np.ndarray, term_a: np.ndarray, term_b: np.ndarra
     resolution). NaN when the terminals touch (no corridor between them) or never connect.
     """
     inside = corridor | term_a | term_b
-    d = ndimage.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1]
+    if inside.all():
+        return float("nan")  # nothing outside the corridor: no edge, no width
+    d = ndimage.distance_transform_edt(inside)
     eight = np.ones((3, 3), dtype=bool)
 
     def joined(t: float) -> bool:
