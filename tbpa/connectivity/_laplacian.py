@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.sparse.csgraph import connected_components as _cc
 
 from ..errors import ValidationError
@@ -59,10 +60,13 @@ class CircuitGraph:
     conductance : numpy.ndarray
         float64 cell conductances used for the weights (0 where a cell is not valid).
     edge_i, edge_j, edge_w : numpy.ndarray
-        Node-level branches (i != j) with conductance ``edge_w``, one per neighbouring cell
-        pair (parallel branches between merged nodes are kept separately here).
-    adjacency : scipy.sparse.csr_matrix
-        Symmetric n x n matrix of summed branch conductances (no diagonal).
+        Node-level branches (i != j; int32 indices) with conductance ``edge_w``, one per
+        neighbouring cell pair (parallel branches between merged nodes kept separately).
+    n_nodes : int
+        Number of nodes.
+
+    ``laplacian`` (CSR, assembled once straight from the branch list, no COO copies) and
+    ``adjacency`` (summed branch conductances, no diagonal) are computed on first use.
     """
 
     shape: tuple[int, int]
@@ -71,12 +75,24 @@ class CircuitGraph:
     edge_i: np.ndarray
     edge_j: np.ndarray
     edge_w: np.ndarray
-    adjacency: sp.csr_matrix
+    n_nodes: int
     _components: tuple[int, np.ndarray] | None = field(default=None, repr=False)
+    _laplacian: sp.csr_matrix | None = field(default=None, repr=False)
 
     @property
-    def n_nodes(self) -> int:
-        return self.adjacency.shape[0]
+    def laplacian(self) -> sp.csr_matrix:
+        """The Laplacian D - A (CSR, cached: do not modify in place)."""
+        if self._laplacian is None:
+            self._laplacian = _csr_laplacian(self.edge_i, self.edge_j, self.edge_w, self.n_nodes)
+        return self._laplacian
+
+    @property
+    def adjacency(self) -> sp.csr_matrix:
+        """Summed branch conductances (symmetric, no diagonal)."""
+        lap = self.laplacian
+        adj = sp.csr_matrix(-(lap - sp.diags(lap.diagonal())))
+        adj.eliminate_zeros()
+        return adj
 
     def components(self) -> tuple[int, np.ndarray]:
         """(number of components, component label of each node), cached."""
@@ -96,10 +112,48 @@ class CircuitGraph:
 
     def to_grid(self, node_values: np.ndarray, fill: float = np.nan) -> np.ndarray:
         """Spread per-node values onto the grid (cells of a merged node share its value)."""
-        out = np.full(self.nodemap.size, fill, dtype=np.float64)
-        cells, nodes = self.node_cells()
-        out[cells] = np.asarray(node_values, dtype=np.float64)[nodes]
-        return out.reshape(self.shape)
+        flat = self.nodemap.ravel()
+        vals = np.asarray(node_values, dtype=np.float64)
+        if vals.size == 0:
+            return np.full(self.shape, fill, dtype=np.float64)
+        return np.where(flat >= 0, vals[np.maximum(flat, 0)], fill).reshape(self.shape)
+
+
+@njit(cache=True)
+def _fill_csr(ei, ej, w, n, indptr, indices, data):  # pragma: no cover - compiled
+    # each row: one entry per incident branch, then the diagonal (duplicates summed later)
+    pos = indptr[:-1].copy()
+    diag = np.zeros(n)
+    for k in range(ei.size):
+        a, b, x = ei[k], ej[k], w[k]
+        indices[pos[a]] = b
+        data[pos[a]] = -x
+        pos[a] += 1
+        indices[pos[b]] = a
+        data[pos[b]] = -x
+        pos[b] += 1
+        diag[a] += x
+        diag[b] += x
+    for i in range(n):
+        indices[pos[i]] = i
+        data[pos[i]] = diag[i]
+
+
+def _csr_laplacian(ei, ej, w, n) -> sp.csr_matrix:
+    """Laplacian D - A in CSR, filled in place from a branch list (no COO temporaries)."""
+    counts = np.bincount(ei, minlength=n) + np.bincount(ej, minlength=n) + 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    nnz = int(indptr[-1])
+    small = nnz < 2**31 - 1
+    indices = np.empty(nnz, dtype=np.int32 if small else np.int64)
+    data = np.empty(nnz, dtype=np.float64)
+    _fill_csr(ei, ej, w, n, indptr, indices, data)
+    if small:
+        indptr = indptr.astype(np.int32)
+    lap = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    lap.sum_duplicates()  # sorts indices and merges parallel branches of merged nodes
+    return lap
 
 
 def to_conductance(values, *, is_resistance: bool = True, nodata: float | None = None) -> np.ndarray:
@@ -237,19 +291,18 @@ def conductance_graph(
         ej.append(nb[ok][keep])
         ew.append(w[keep])
     n = int(nodemap.max()) + 1 if nodemap.size and nodemap.max() >= 0 else 0
-    edge_i = np.concatenate(ei) if ei else np.zeros(0, np.int64)
-    edge_j = np.concatenate(ej) if ej else np.zeros(0, np.int64)
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    edge_i = np.concatenate(ei).astype(itype) if ei else np.zeros(0, itype)
+    edge_j = np.concatenate(ej).astype(itype) if ej else np.zeros(0, itype)
     edge_w = np.concatenate(ew) if ew else np.zeros(0, np.float64)
-    adj = sp.coo_matrix(
-        (np.concatenate([edge_w, edge_w]), (np.concatenate([edge_i, edge_j]), np.concatenate([edge_j, edge_i]))),
-        shape=(n, n),
-    ).tocsr()
-    adj.sum_duplicates()
-    return CircuitGraph((rows, cols), nodemap, g, edge_i, edge_j, edge_w, adj)
+    return CircuitGraph((rows, cols), nodemap, g, edge_i, edge_j, edge_w, n)
 
 
 def laplacian(graph: CircuitGraph | sp.spmatrix, ground_conductance: np.ndarray | None = None) -> sp.csr_matrix:
     """Graph Laplacian ``D - A`` (CSR), plus optional per-node conductances to ground.
+
+    For a :class:`CircuitGraph` the cached Laplacian is returned (do not modify it in place)
+    unless *ground_conductance* is given; a sparse matrix argument is taken as adjacency.
 
     Examples
     --------
@@ -258,19 +311,22 @@ def laplacian(graph: CircuitGraph | sp.spmatrix, ground_conductance: np.ndarray 
     array([[ 1., -1.],
            [-1.,  1.]])
     """
-    adj = graph.adjacency if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
-    deg = np.asarray(adj.sum(axis=1)).ravel()
+    if isinstance(graph, CircuitGraph):
+        lap = graph.laplacian
+    else:
+        adj = sp.csr_matrix(graph)
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        lap = (sp.diags(deg) - adj).tocsr()
+        lap.sort_indices()
     if ground_conductance is not None:
-        deg = deg + np.asarray(ground_conductance, dtype=np.float64)
-    lap = (sp.diags(deg) - adj).tocsr()
-    lap.sort_indices()
+        lap = (lap + sp.diags(np.asarray(ground_conductance, dtype=np.float64))).tocsr()
     return lap
 
 
 def connected_components(graph: CircuitGraph | sp.spmatrix) -> tuple[int, np.ndarray]:
     """Number of connected components and a component label per node."""
-    adj = graph.adjacency if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
-    if adj.shape[0] == 0:
+    mat = graph.laplacian if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
+    if mat.shape[0] == 0:
         return 0, np.zeros(0, dtype=np.int64)
-    n, labels = _cc(adj, directed=False)
+    n, labels = _cc(mat, directed=False)  # the diagonal only adds self-loops
     return int(n), labels.astype(np.int64)

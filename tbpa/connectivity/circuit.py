@@ -33,7 +33,7 @@ from numba import njit
 
 from ..errors import ConnectivityError, EmptySelectionError, UnreachableWarning, ValidationError
 from ..options import get_option, resolve_progress
-from ._laplacian import CircuitGraph, conductance_graph, laplacian, to_conductance
+from ._laplacian import CircuitGraph, conductance_graph, to_conductance
 from ._solvers import LaplacianSolver
 
 __all__ = ["pairwise_resistance", "current_map", "advanced"]
@@ -84,12 +84,6 @@ def node_currents(edges, v: np.ndarray, finite_grounds: np.ndarray | None = None
     ei, ej, w = edges
     fg = np.zeros(0) if finite_grounds is None else np.asarray(finite_grounds, dtype=np.float64)
     return _node_currents_kernel(ei, ej, w, np.asarray(v, dtype=np.float64), v.size, fg)
-
-
-def _upper_edges(adj: sp.csr_matrix):
-    """Summed node-level branches (i < j) of a symmetric adjacency matrix."""
-    coo = sp.triu(adj, k=1).tocoo()
-    return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64)
 
 
 @dataclass
@@ -198,20 +192,25 @@ class _Component:
 
 
 def _component(graph: CircuitGraph, label: int) -> _Component:
+    """Sub-Laplacian and branches of one component (the whole graph's when it is one)."""
     ncomp, labels = graph.components()
+    if ncomp == 1:
+        nodes = np.arange(graph.n_nodes)
+        lap = graph.laplacian
+        edges = (graph.edge_i, graph.edge_j, graph.edge_w)
+        return _Component(nodes, lap, edges, lambda g: np.asarray(g, dtype=np.int64))
     nodes = np.flatnonzero(labels == label)
-    if nodes.size == graph.n_nodes:
-        adj = graph.adjacency
-    else:
-        adj = graph.adjacency[nodes][:, nodes].tocsr()
+    lap = graph.laplacian[nodes][:, nodes].tocsr()  # no branch leaves a component
     index = np.full(graph.n_nodes, -1, dtype=np.int64)
     index[nodes] = np.arange(nodes.size)
-    return _Component(nodes, laplacian(adj), _upper_edges(adj), lambda g: index[np.asarray(g)])
+    keep = labels[graph.edge_i] == label
+    edges = (index[graph.edge_i[keep]], index[graph.edge_j[keep]], graph.edge_w[keep])
+    return _Component(nodes, lap, edges, lambda g: index[np.asarray(g)])
 
 
-def _solver(matrix, ground, opts: Options) -> LaplacianSolver:
+def _solver(matrix, ground, opts: Options, overwrite: bool = False) -> LaplacianSolver:
     return LaplacianSolver(matrix, ground=ground, method=opts.solver, n_jobs=opts.n_jobs,
-                           client=opts.client, progress=opts.progress)
+                           client=opts.client, progress=opts.progress, overwrite=overwrite)
 
 
 @dataclass
@@ -286,7 +285,11 @@ def _pairwise_points(graph, nodes, index, excl, maps, opts, R, accumulate):
             continue
         comp = _component(graph, c)
         loc = comp.local(np.array(uniq))
-        solver = _solver(comp.lap, [loc[0]], opts)
+        whole = comp.lap is graph._laplacian
+        if whole:  # hand the graph's Laplacian to the solver: grounded in place, no copy
+            graph._laplacian = None
+        solver = _solver(comp.lap, [loc[0]], opts, overwrite=whole)
+        comp.lap = None
         rhs = np.zeros((comp.nodes.size, len(uniq) - 1))
         rhs[loc[1:], np.arange(len(uniq) - 1)] = 1.0
         basis = np.zeros((comp.nodes.size, len(uniq)))
