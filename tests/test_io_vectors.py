@@ -360,6 +360,28 @@ def test_osm_geojson_overpass_export(tmp_path):
     assert by_id.loc["OSM:way/300", "name_en"] == "Хасанский"  # no name:en -> name
 
 
+def test_osm_geojson_other_exporters(tmp_path):
+    # osmium export (--add-unique-id=type_id: "w123") and old osmtogeojson (nested "tags")
+    sq = [[[131.0, 43.0], [131.1, 43.0], [131.1, 43.1], [131.0, 43.1], [131.0, 43.0]]]
+    features = [
+        {"type": "Feature", "id": "w123",
+         "properties": {"boundary": "protected_area", "name": "Бастак", "name:ru": "Бастак"},
+         "geometry": {"type": "Polygon", "coordinates": sq}},
+        {"type": "Feature",
+         "properties": {"type": "relation", "id": 55,
+                        "tags": {"boundary": "protected_area", "name": "兴凯湖",
+                                 "name:en": "Xingkai Lake", "is_in:country_code": "CN"}},
+         "geometry": {"type": "Polygon", "coordinates": sq}},
+    ]
+    path = tmp_path / "osmium.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    gdf = read_osm_protected_areas(path).set_index("site_id")
+    assert list(gdf.index) == ["OSM:way/123", "OSM:relation/55"]
+    assert gdf.loc["OSM:way/123", "name_ru"] == "Бастак"
+    assert gdf.loc["OSM:relation/55", "name_en"] == "Xingkai Lake"
+    assert gdf.loc["OSM:relation/55", "iso3"] == "CHN"
+
+
 def test_osm_without_protected_areas(tmp_path):
     path = tmp_path / "forest.geojson"
     gpd.GeoDataFrame({"landuse": ["forest"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(path)

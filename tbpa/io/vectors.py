@@ -183,6 +183,8 @@ def _read(ds: _Dataset, layer: str, encoding: str | None, **kw) -> gpd.GeoDataFr
     with warnings.catch_warnings():
         # pyogrio warns about e.g. measured geometries; the caller sees the real problems.
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+        # GeoJSON ids like "way/1" are strings, which is what we want.
+        warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
         return pyogrio.read_dataframe(ds.gdal_path, layer=layer, encoding=encoding, **kw)
 
 
@@ -683,9 +685,10 @@ def _osm_id(row: pd.Series, fallback: str) -> str:
         if m:
             kind = {"n": "node", "w": "way", "r": "relation"}.get(m.group(1), m.group(1))
             return f"OSM:{kind}/{m.group(2)}"
-        typ = row.get("@type")
-        if typ is not None and not pd.isna(typ) and text.isdigit():
-            return f"OSM:{typ}/{text}"
+        for type_col in ("@type", "type"):  # osmium --attributes / old osmtogeojson
+            typ = row.get(type_col)
+            if typ in ("node", "way", "relation") and re.fullmatch(r"\d+(\.0)?", text):
+                return f"OSM:{typ}/{int(float(text))}"
     return fallback
 
 
