@@ -44,6 +44,7 @@ are recomputed with k removed, so the exact dPC costs little more than the PC it
 
 from __future__ import annotations
 
+import heapq
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ import numba
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 from ..crs import require_projected_crs
 from ..errors import EmptySelectionError, ValidationError
@@ -117,36 +119,141 @@ def _apsp_dense(W):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def _rows_without(W, rows, k):  # pragma: no cover - compiled
-    """Shortest distances from each source in *rows* with node k removed."""
+def _essential_edges(W):  # pragma: no cover - compiled
+    """keep[u, v] unless two different nodes m give W_um + W_mv < W_uv.
+
+    A dropped edge is never on a shortest path, even after any single node is removed: one
+    of its two strictly shorter detours survives, and by induction on edge length so do
+    the detours of the detour's edges. Distances with and without each node are unchanged.
+    """
     n = W.shape[0]
-    out = np.empty((rows.size, n), dtype=np.float64)
-    for r in numba.prange(rows.size):
-        pred = np.empty(n, dtype=np.int32)
-        _sssp_dense(W, rows[r], k, out[r], pred)
+    keep = np.zeros((n, n), dtype=np.bool_)
+    for u in numba.prange(n):
+        for v in range(u + 1, n):
+            w = W[u, v]
+            if not w < np.inf:
+                continue
+            witnesses = 0
+            for m in range(n):
+                if m != u and m != v and W[u, m] + W[m, v] < w:
+                    witnesses += 1
+                    if witnesses == 2:
+                        break
+            if witnesses < 2:
+                keep[u, v] = True
+    return keep
+
+
+@numba.njit(cache=True)
+def _value(d, mode, kappa):  # pragma: no cover - compiled
+    """Pair value from a shortest distance: PC p* = exp(-k d) (mode 0), IIC 1/(1+nl) (mode 1)."""
+    if not d < np.inf:
+        return 0.0
+    if mode == 0:
+        return np.exp(-kappa * d)
+    return 1.0 / (1.0 + d)
+
+
+@numba.njit(cache=True, parallel=True)
+def _connector_losses(W, indptr, indices, weights, D, P, a, sources, mode, kappa):  # pragma: no cover
+    """C[r, k] = Σ_j a_i a_j (v(D_ij) − v(D_ij without k)) for source i = sources[r].
+
+    Removing k only changes the distances to the descendants S of k in i's shortest-path
+    tree. Each node of S restarts from its best neighbour outside S (distances there are
+    unchanged) and a heap Dijkstra restricted to S finishes the job, on the graph of
+    essential edges (CSR: indptr, indices, weights).
+    """
+    n = W.shape[0]
+    out = np.zeros((sources.size, n), dtype=np.float64)
+    for r in numba.prange(sources.size):
+        i = sources[r]
+        if a[i] == 0.0:
+            continue  # every pair (i, j) has weight a_i a_j = 0
+        pred = P[i]
+        dist = D[i]
+        # children lists of the shortest-path tree of i
+        nchild = np.zeros(n + 1, dtype=np.int64)
+        for v in range(n):
+            if pred[v] >= 0:
+                nchild[pred[v] + 1] += 1
+        start = np.cumsum(nchild)
+        fill = start[:-1].copy()
+        child = np.empty(max(start[-1], 1), dtype=np.int64)
+        for v in range(n):
+            if pred[v] >= 0:
+                child[fill[pred[v]]] = v
+                fill[pred[v]] += 1
+        in_s = np.zeros(n, dtype=np.bool_)
+        new = np.full(n, np.inf)
+        stack = np.empty(n, dtype=np.int64)
+        members = np.empty(n, dtype=np.int64)
+        for k in range(n):
+            if k == i or start[k + 1] == start[k]:
+                continue  # the source, or a leaf: no path passes through it
+            # descendants of k
+            size = 0
+            top = 0
+            for c in range(start[k], start[k + 1]):
+                stack[top] = child[c]
+                top += 1
+            while top > 0:
+                top -= 1
+                v = stack[top]
+                members[size] = v
+                size += 1
+                in_s[v] = True
+                for c in range(start[v], start[v + 1]):
+                    stack[top] = child[c]
+                    top += 1
+            # entry distances from outside S (k removed)
+            heap = [(0.0, np.int64(0))]
+            heap.pop()
+            for t in range(size):
+                v = members[t]
+                best = np.inf
+                for e in range(indptr[v], indptr[v + 1]):
+                    u = indices[e]
+                    if u != k and not in_s[u]:
+                        cand = dist[u] + weights[e]
+                        if cand < best:
+                            best = cand
+                new[v] = best
+                if best < np.inf:
+                    heapq.heappush(heap, (best, v))
+            while len(heap) > 0:
+                d, v = heapq.heappop(heap)
+                if d > new[v]:
+                    continue
+                for e in range(indptr[v], indptr[v + 1]):
+                    x = indices[e]
+                    if in_s[x]:
+                        cand = d + weights[e]
+                        if cand < new[x]:
+                            new[x] = cand
+                            heapq.heappush(heap, (cand, x))
+            loss = 0.0
+            for t in range(size):
+                v = members[t]
+                diff = _value(dist[v], mode, kappa) - _value(new[v], mode, kappa)
+                if diff > 0.0:  # distances can only grow; ignore rounding noise
+                    loss += a[v] * diff
+                in_s[v] = False
+                new[v] = np.inf
+            out[r, k] = a[i] * loss
     return out
 
 
 # ----------------------------------------------------------------------------------------
 # metric core (shared by PC, IIC and ProtConn)
 # ----------------------------------------------------------------------------------------
-def _pc_values(D: np.ndarray, kappa: float) -> np.ndarray:
-    return np.exp(-kappa * D)  # exp(-inf) = 0 for unreachable pairs
+_PC, _IIC = 0, 1
 
 
-def _iic_values(D: np.ndarray) -> np.ndarray:
+def _values(D: np.ndarray, mode: int, kappa: float) -> np.ndarray:
+    if mode == _PC:
+        return np.exp(-kappa * D)  # exp(-inf) = 0 for unreachable pairs
     with np.errstate(divide="ignore"):
         return 1.0 / (1.0 + D)  # 1/inf = 0 for unreachable pairs
-
-
-def _through_nodes(P: np.ndarray) -> np.ndarray:
-    """U[i, k] = True when k is an intermediate node of some shortest path from source i."""
-    n = P.shape[0]
-    U = np.zeros((n, n), dtype=bool)
-    rows, cols = np.nonzero(P >= 0)
-    U[rows, P[rows, cols]] = True
-    U[np.arange(n), np.arange(n)] = False  # the source itself is no intermediate
-    return U
 
 
 @dataclass
@@ -158,34 +265,38 @@ class _Core:
     connector: np.ndarray | None = None
 
 
-def _metric_core(W, a, values_fn, *, deltas: bool, progress: bool = False, desc: str = "") -> _Core:
+def _metric_core(W, a, *, mode: int = _PC, kappa: float = 0.0, deltas: bool,
+                 progress: bool = False, desc: str = "") -> _Core:
     """Numerator ΣΣ a_i a_j v(D_ij) and, with *deltas*, each node's intra/flux/connector loss."""
     W = np.ascontiguousarray(W, dtype=np.float64)
-    a = np.asarray(a, dtype=np.float64)
+    a = np.ascontiguousarray(a, dtype=np.float64)
     n = a.size
     if n == 0:
         return _Core(0.0, np.zeros((0, 0)))
     D, P = _apsp_dense(W)
     D = np.minimum(D, D.T)  # the graph is undirected; remove summation-order asymmetry
-    V = values_fn(D)
+    V = _values(D, mode, kappa)
     numerator = float(a @ V @ a)
     core = _Core(numerator, V)
     if not deltas:
         return core
     core.intra = a * a
     core.flux = 2.0 * a * (V @ a - a)  # row k of V without the diagonal term (V_kk = 1)
-    core.connector = np.zeros(n)
-    U = _through_nodes(P)
-    connectors = np.flatnonzero(U.any(axis=0))
-    if connectors.size:
-        from tqdm.auto import tqdm
+    keep = _essential_edges(W)
+    keep |= keep.T
+    csr = sparse.csr_matrix((W[keep], np.nonzero(keep)), shape=(n, n))  # zero lengths kept
+    from tqdm.auto import tqdm
 
-        for k in tqdm(connectors, desc=desc or "connector nodes", disable=not progress):
-            rows = np.flatnonzero(U[:, k]).astype(np.int64)
-            new = values_fn(_rows_without(W, rows, int(k)))
-            diff = np.maximum(V[rows] - new, 0.0)  # p* can only fall when k is removed
-            diff[:, k] = 0.0  # pairs with k belong to flux, not connector
-            core.connector[k] = float(a[rows] @ diff @ a)
+    connector = np.zeros(n)
+    chunk = 256  # numba runs each chunk in parallel; tqdm ticks between chunks
+    for lo in tqdm(range(0, n, chunk), desc=desc or "connector", disable=not progress):
+        sources = np.arange(lo, min(lo + chunk, n), dtype=np.int64)
+        C = _connector_losses(
+            W, csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data,
+            D, P, a, sources, mode, float(kappa),
+        )
+        connector += C.sum(axis=0)
+    core.connector = connector
     return core
 
 
@@ -424,8 +535,7 @@ def probability_of_connectivity(
     landscape_area = _check_positive(landscape_area, "landscape_area", fname)
     nodes, a, W = _validate_graph(graph, attribute, weight, fname)
     core = _metric_core(
-        W, a, lambda D: _pc_values(D, kappa), deltas=True,
-        progress=resolve_progress(progress), desc="dPC connector",
+        W, a, mode=_PC, kappa=kappa, deltas=True, progress=resolve_progress(progress), desc="dPC connector"
     )
     num = core.numerator
     return PCResult(
@@ -497,7 +607,9 @@ def integral_index_of_connectivity(
     landscape_area = _check_positive(landscape_area, "landscape_area", fname)
     nodes, a, W = _validate_graph(graph, attribute, weight, fname)
     links = np.where(W <= threshold_m, 1.0, np.inf)
-    core = _metric_core(links, a, _iic_values, deltas=True, progress=resolve_progress(progress), desc="dIIC connector")
+    core = _metric_core(
+        links, a, mode=_IIC, deltas=True, progress=resolve_progress(progress), desc="dIIC connector"
+    )
     num = core.numerator
     with np.errstate(divide="ignore"):
         nl = 1.0 / core.values - 1.0
