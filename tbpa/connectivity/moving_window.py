@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -285,21 +286,40 @@ def correction_array(p: _Params) -> np.ndarray:
 
 # -- one batch of windows ---------------------------------------------------------------------
 class _FPCache:
-    """Factorisations of the flow-potential (all-ones) window, keyed by raster clipping."""
+    """Per-process LRU of flow-potential (all-ones window) factorisations.
 
-    def __init__(self, maxsize: int = 4):
-        self.maxsize = maxsize
+    The flow-potential conductance depends only on how the raster edge clips the window,
+    so interior windows share one factorisation and edge windows share one per clipping
+    (the same clippings recur in every column of targets). The cache lives for the
+    process, i.e. across batches on a worker, and is bounded by a memory budget.
+    """
+
+    budget_bytes = 1.0e9
+
+    def __init__(self):
         self.items: OrderedDict = OrderedDict()
+        self.maxsize = 4
+        self.lock = threading.Lock()  # dask workers with threads share the cache
 
-    def get(self, key, st, g):
+    def get(self, key, st, g, wanted: int):
+        with self.lock:
+            return self._get(key, st, g, wanted)
+
+    def _get(self, key, st, g, wanted: int):
         if key in self.items:
             self.items.move_to_end(key)
             return self.items[key]
         val = ws.factorize(st, g)
+        if val is not None:
+            nbytes = 12.0 * (val[0].L.nnz + val[0].U.nnz) + 1.0
+            self.maxsize = max(2, min(wanted, int(self.budget_bytes // nbytes)))
         self.items[key] = val
-        if len(self.items) > self.maxsize:
+        while len(self.items) > self.maxsize:
             self.items.popitem(last=False)
         return val
+
+
+_FP_CACHE = _FPCache()
 
 
 def _run_batch(p: _Params, cond_pad, src_pad, tg, corr):
@@ -317,7 +337,8 @@ def _run_batch(p: _Params, cond_pad, src_pad, tg, corr):
     c0, c1 = int(tx.min()), int(tx.max()) + size
     cum = np.zeros((r1 - r0, c1 - c0))
     fp = np.zeros_like(cum) if p.calc_fp else None
-    fp_cache = _FPCache()
+    # distinct clippings met in one column of targets: top and bottom edge rows + interior
+    wanted = 2 * (half // p.block_size + 2) + 1
     for k in range(tg.shape[0]):
         y, x, strength = int(ty[k]), int(tx[k]), float(tg[k, 2])
         # padded arrays: window rows y .. y+2D in padded coordinates
@@ -344,11 +365,11 @@ def _run_batch(p: _Params, cond_pad, src_pad, tg, corr):
             top, left = max(0, half - y), max(0, half - x)
             bottom = max(0, y + half - (p.nrows - 1))
             right = max(0, x + half - (p.ncols - 1))
-            key = (top, bottom, left, right)
+            key = (half, p.four, top, bottom, left, right)
             inside = np.zeros((size, size))
             inside[top : size - bottom, left : size - right] = 1.0
             gf = np.where(inside > 0, 1.0, np.nan).ravel()
-            fac = fp_cache.get(key, st_f, gf)
+            fac = _FP_CACHE.get(key, st_f, gf, wanted)
             fcur = ws.solve_window(st_f, gf, s, fac)
             if corr is not None:
                 fcur *= corr
