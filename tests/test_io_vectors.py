@@ -177,6 +177,16 @@ def test_wdpa_buffered_point_area_and_shape(wdpa_gpkg):
     assert abs(GEOD.geometry_area_perimeter(twins.geometry)[0]) == pytest.approx(8.0e6, rel=0.01)
 
 
+def test_wdpa_projected_point_layer(tmp_path):
+    # A national WDPA extract re-saved in a projected CRS: circles still carry REP_AREA.
+    path = tmp_path / "projected.gpkg"
+    wdpa_points().to_crs("EPSG:32652").to_file(path, layer="points")
+    gdf = _read(path, wdpaids=900010)
+    assert gdf.crs.to_epsg() == 32652
+    area, _ = GEOD.geometry_area_perimeter(gdf.to_crs(4326).geometry.iloc[0])
+    assert abs(area) == pytest.approx(25.0e6, rel=0.01)
+
+
 def test_wdpa_points_without_area_are_reported(wdpa_gpkg):
     with pytest.warns(TbpaWarning, match=r"no reported area.*900011"):
         gdf = read_wdpa(wdpa_gpkg, layer="WDPA_point_Nov2024")

@@ -59,6 +59,9 @@ MIN_MARGIN = 0.2
 #: A strict UTF-8 decode at least this plausible wins outright (see choose_encoding).
 UTF8_SCORE = 0.9
 
+#: Distinct non-ASCII text values scored per candidate.
+MAX_SCORED_VALUES = 3000
+
 #: Records sampled from the start of the DBF (enough statistics, bounded cost on big files).
 MAX_RECORDS = 20_000
 
@@ -282,7 +285,9 @@ def score_encodings(values: Iterable[bytes], candidates: Sequence[str] = DEFAULT
 
     Only values with non-ASCII bytes matter (ASCII reads the same in every candidate).
     """
-    sample = [v for v in values if any(b > 0x7F for b in v)]
+    # Distinct values only (designations repeat on every row), capped: a few thousand
+    # strings give stable statistics and keep detection well under a second.
+    sample = list(dict.fromkeys(v for v in values if not v.isascii()))[:MAX_SCORED_VALUES]
     scores: dict[str, float | None] = {}
     for cand in candidates:
         codec = _canonical(cand)
@@ -358,7 +363,7 @@ def choose_encoding(
         )
     scores = score_encodings(values, candidates)
     valid = sorted(((s, c) for c, s in scores.items() if s is not None), reverse=True)
-    if not any(any(b > 0x7F for b in v) for v in values):
+    if all(v.isascii() for v in values):
         return "utf-8"  # pure ASCII: every candidate reads it identically
     utf8 = next((s for c, s in scores.items() if _canonical(c) == "utf_8"), None)
     if utf8 is not None and utf8 >= UTF8_SCORE:
