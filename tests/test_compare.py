@@ -275,3 +275,21 @@ def test_repr_and_plot(result):
     fig2, axes = plt.subplots(1, 2)
     assert result.plot(ax=axes, weights={"area_ha": 1}) is fig2
     plt.close("all")
+
+
+def test_cli_species_list_and_compare_options(tmp_path):
+    from tbpa.cli import main
+
+    out = tmp_path / "species.csv"
+    assert main(["species-list", "--out", str(out)]) == 0
+    joint = pd.read_csv(out, index_col=0)
+    assert joint.loc["Antigone vipio", "countries"] == "CHN;RUS"  # Grus vipio merged as a synonym
+    table = tmp_path / "table.csv"
+    assert main(["compare-options", "--resolution", "1000", "--sensitivity", "0", "--out", str(table)]) == 0
+    t = pd.read_csv(table)
+    assert list(t.columns) == ["option_id", "metric", "value", "unit", "direction"]
+    wide = t.pivot(index="option_id", columns="metric", values="value")
+    assert wide.index.tolist() == ["A", "B", "C"]
+    assert (wide["area_ha"].diff().dropna() > 0).all()  # options are nested and grow A < B < C
+    assert wide.loc["A", "delta_protconn"] == pytest.approx(0.0, abs=1e-4)  # A = the existing sites
+    assert main(["compare-options", "--resolution", "1000", "--weights", "nope=1"]) == 2
