@@ -173,3 +173,27 @@ def test_unknown_cpg_falls_back_to_detection(tmp_path):
     path.with_suffix(".cpg").write_text("SOMETHING ODD")
     with pytest.warns(TbpaWarning, match="SOMETHING ODD"):
         assert detect_dbf_encoding(path) == "cp1251"
+
+
+def test_utf8_cut_by_field_width_is_forgiven_only_at_the_end(tmp_path):
+    # Writers truncate at the field's byte width and may split the last UTF-8 character
+    # (GDAL/pyogrio alone then fail on the whole file).
+    path = _write(tmp_path, ["placeholder"] * 2, "utf-8", keep_cpg=True)
+    dbf = path.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    header_len, record_len = struct.unpack("<HH", raw[8:12])
+    width = raw[32 + 16]
+    value = ("x" + "Кедровая Падь " * 20).encode("utf-8")[:width]
+    with pytest.raises(UnicodeDecodeError):
+        value.decode("utf-8")  # the fixture really splits a character
+    raw[header_len + 1:header_len + 1 + width] = value
+    dbf.write_bytes(bytes(raw))
+    assert detect_dbf_encoding(path) == "utf-8"
+    with pytest.warns(TbpaWarning, match="1 text value"):
+        names = read_vector(path)["NAME"].tolist()
+    assert names == [value[:-1].decode("utf-8"), "placeholder"]
+    # a bad byte in the middle of a value is not truncation: refuse
+    raw[header_len + 1 + 5] = 0xFF
+    dbf.write_bytes(bytes(raw))
+    with pytest.raises(EncodingError):
+        read_vector(path)

@@ -114,6 +114,22 @@ def codec_from_cpg(text: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- DBF parsing
+class FullWidth(bytes):
+    """Bytes of a DBF text value that fills its field (possibly truncated by the writer)."""
+
+
+def _decode(value: bytes, codec: str) -> str:
+    """Strict decode, forgiving only a character cut off at the end of a full-width field."""
+    try:
+        return value.decode(codec)
+    except UnicodeDecodeError as exc:
+        # Writers truncate at the byte width of the field, which can split the last
+        # multi-byte character: that is truncation, not evidence against the codec.
+        if isinstance(value, FullWidth) and exc.end >= len(value) and len(value) - exc.start < 4:
+            return value[: exc.start].decode(codec)
+        raise
+
+
 def dbf_text_values(stream: BinaryIO, max_records: int = MAX_RECORDS) -> list[bytes]:
     """Raw bytes of every non-empty text (type C) value in the first *max_records* records.
 
@@ -148,9 +164,12 @@ def dbf_text_values(stream: BinaryIO, max_records: int = MAX_RECORDS) -> list[by
         if rec[:1] == b"*":  # deleted record
             continue
         for start, length in fields:
-            raw = rec[start : start + length].rstrip(b" \x00")
+            full = rec[start : start + length]
+            raw = full.rstrip(b" \x00")
             if raw:
-                values.append(raw)
+                # A value filling its whole field may have been cut inside a multi-byte
+                # character by the writer; remember that so decoding can forgive it.
+                values.append(FullWidth(raw) if len(raw) == length else raw)
     return values
 
 
@@ -287,12 +306,12 @@ def score_encodings(values: Iterable[bytes], candidates: Sequence[str] = DEFAULT
     """
     # Distinct values only (designations repeat on every row), capped: a few thousand
     # strings give stable statistics and keep detection well under a second.
-    sample = list(dict.fromkeys(v for v in values if not v.isascii()))[:MAX_SCORED_VALUES]
+    sample = list({v: None for v in values if not v.isascii()})[:MAX_SCORED_VALUES]
     scores: dict[str, float | None] = {}
     for cand in candidates:
         codec = _canonical(cand)
         try:
-            text = "\n".join(v.decode(codec) for v in sample)  # strict: no replacement
+            text = "\n".join(_decode(v, codec) for v in sample)  # strict: no replacement
         except UnicodeDecodeError:
             scores[cand] = None
             continue
@@ -387,7 +406,7 @@ def choose_encoding(
 def _check_decodes(values: Sequence[bytes], codec: str, where: str, source: str) -> None:
     for v in values:
         try:
-            v.decode(codec)
+            _decode(v, codec)
         except UnicodeDecodeError as exc:
             raise EncodingError(
                 f"{where}: text bytes {v[max(0, exc.start - 8):exc.end + 8]!r} do not decode as "

@@ -35,6 +35,7 @@ from ..errors import (
     CRSError,
     DataError,
     EmptySelectionError,
+    EncodingError,
     TbpaWarning,
     ValidationError,
     close_matches,
@@ -185,7 +186,57 @@ def _read(ds: _Dataset, layer: str, encoding: str | None, **kw) -> gpd.GeoDataFr
         warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
         # GeoJSON ids like "way/1" are strings, which is what we want.
         warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
-        return pyogrio.read_dataframe(ds.gdal_path, layer=layer, encoding=encoding, **kw)
+        try:
+            return pyogrio.read_dataframe(ds.gdal_path, layer=layer, encoding=encoding, **kw)
+        except UnicodeDecodeError as exc:
+            if not (ds.is_shapefile and encoding):
+                raise EncodingError(f"{ds.label}: text does not decode ({exc})") from None
+            # Latin-1 maps every byte to one character, so the raw bytes survive and can
+            # be decoded here with the right codec (see _recode).
+            raw = pyogrio.read_dataframe(ds.gdal_path, layer=layer, encoding="ISO-8859-1", **kw)
+    return _recode(raw, encoding, ds.label)
+
+
+def _recode(gdf: gpd.GeoDataFrame, codec: str, label: str) -> gpd.GeoDataFrame:
+    """Decode Latin-1-read text with *codec*, dropping characters cut by the field width.
+
+    Shapefile writers truncate text at the DBF field's byte width, which can split the last
+    multi-byte character; GDAL/pyogrio then fail on the whole file. Only such a cut at the
+    very end of a value is forgiven; any other undecodable byte raises EncodingError.
+    """
+    cut = 0
+
+    def fix(value):
+        nonlocal cut
+        if not isinstance(value, str):
+            return value
+        data = value.encode("latin-1")
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError as exc:
+            if exc.end >= len(data) and len(data) - exc.start < 4:
+                cut += 1
+                return data[: exc.start].decode(codec)
+            raise EncodingError(
+                f"{label}: bytes {data[max(0, exc.start - 8):exc.end + 8]!r} do not decode as "
+                f"{codec}; the file mixes encodings or is damaged. Pass the right encoding= "
+                "or repair the DBF"
+            ) from None
+
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(fix)
+    if cut:
+        warnings.warn(
+            f"{label}: {cut} text value(s) end in a character cut off by the DBF field width; "
+            "the partial character was dropped",
+            TbpaWarning,
+            stacklevel=4,
+        )
+    return out
 
 
 def _single_layer(datasets: list[_Dataset], layer: str | None, fn: str, path) -> tuple[_Dataset, str]:
