@@ -224,6 +224,16 @@ def test_wdpa_filegdb_plain_and_zipped(tmp_path):
     assert sorted(_read(zipped, iso3="CHN")["site_id"]) == ["WDPA:900002", "WDPA:900003", "WDPA:900012"]
 
 
+def test_wdpa_directory_skips_unreadable_files(tmp_path):
+    folder = tmp_path / "download"
+    folder.mkdir()
+    wdpa_polygons().to_file(folder / "WDPA_polygons.geojson", driver="GeoJSON")
+    (folder / "metadata.json").write_text("this is not GeoJSON")
+    with pytest.warns(TbpaWarning, match="skipped.*metadata.json"):
+        gdf = read_wdpa(folder, wdpaids=900001)
+    assert gdf["site_id"].tolist() == ["WDPA:900001"]
+
+
 def test_wdpa_geojson_and_keep_columns(tmp_path):
     path = tmp_path / "wdpa_polygons.geojson"
     wdpa_polygons().to_file(path, driver="GeoJSON")

@@ -135,6 +135,20 @@ def _from_file(path: Path) -> _Dataset:
     return _Dataset(str(path), path.name, opener)
 
 
+def _all_layers(datasets: list[_Dataset]) -> list[tuple[_Dataset, str, str | None]]:
+    """(dataset, layer, geometry type) for every layer; with several datasets (a directory
+    or zip), files GDAL cannot open (stray .json metadata ...) are skipped with a warning."""
+    out = []
+    for ds in datasets:
+        try:
+            out += [(ds, name, geom) for name, geom in _list_layers(ds)]
+        except DataError as exc:
+            if len(datasets) == 1:
+                raise
+            warnings.warn(f"skipped {ds.label}: {exc}", TbpaWarning, stacklevel=3)
+    return out
+
+
 def _list_layers(ds: _Dataset) -> list[tuple[str, str | None]]:
     if not ds.layers:
         try:
@@ -240,7 +254,7 @@ def _recode(gdf: gpd.GeoDataFrame, codec: str, label: str) -> gpd.GeoDataFrame:
 
 
 def _single_layer(datasets: list[_Dataset], layer: str | None, fn: str, path) -> tuple[_Dataset, str]:
-    options = [(ds, name) for ds in datasets for name, geom in _list_layers(ds) if geom]
+    options = [(ds, name) for ds, name, geom in _all_layers(datasets) if geom]
     if layer is not None:
         hits = [(ds, n) for ds, n in options if n == layer]
         if not hits:
@@ -405,16 +419,15 @@ def _iso_match(series: pd.Series, codes: list[str]) -> pd.Series:
 def _wdpa_layers(datasets: list[_Dataset], layer, path) -> list[tuple[_Dataset, str, list[str]]]:
     wanted = _as_list(layer)
     found, seen = [], []
-    for ds in datasets:
-        for name, geom in _list_layers(ds):
-            if not geom:
-                continue  # e.g. the WDPA_source table of the FileGDB
-            seen.append(name)
-            if wanted is not None and name not in wanted:
-                continue
-            fields = list(pyogrio.read_info(ds.gdal_path, layer=name)["fields"])
-            if "WDPAID" in fields:
-                found.append((ds, name, fields))
+    for ds, name, geom in _all_layers(datasets):
+        if not geom:
+            continue  # e.g. the WDPA_source table of the FileGDB
+        seen.append(name)
+        if wanted is not None and name not in wanted:
+            continue
+        fields = list(pyogrio.read_info(ds.gdal_path, layer=name)["fields"])
+        if "WDPAID" in fields:
+            found.append((ds, name, fields))
     if wanted is not None:
         missing = [w for w in wanted if w not in seen]
         if missing:
