@@ -265,6 +265,13 @@ def test_wdpa_empty_selection_offers_close_names(wdpa_gpkg):
         _read(wdpa_gpkg, iso3="JPN")
 
 
+def test_wdpa_bad_filter_values(wdpa_gpkg):
+    with pytest.raises(ValidationError, match="alpha-3"):
+        read_wdpa(wdpa_gpkg, iso3="RU' OR 1=1 --")
+    with pytest.raises(ValidationError, match="wdpaids"):
+        read_wdpa(wdpa_gpkg, wdpaids=["Kedrovaya"])
+
+
 def test_wdpa_rejects_non_wdpa_files(tmp_path):
     path = tmp_path / "other.gpkg"
     gpd.GeoDataFrame({"NAME": ["x"]}, geometry=[box(0, 0, 1, 1)], crs=4326).to_file(path)

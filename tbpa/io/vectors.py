@@ -612,6 +612,16 @@ def read_wdpa(
     >>> sites[["site_id", "name_en", "iucn_cat", "reported_area_ha"]]  # doctest: +SKIP
     """
     iso3, names, wdpaids = _as_list(iso3), _as_list(names), _as_list(wdpaids)
+    bad_iso = [c for c in iso3 or [] if not re.fullmatch(r"[A-Za-z]{3}", str(c))]
+    if bad_iso:
+        raise ValidationError(
+            f"read_wdpa: `iso3` must hold ISO 3166-1 alpha-3 codes such as 'RUS' or 'CHN', "
+            f"got {bad_iso}"
+        )
+    try:
+        wdpaids = None if wdpaids is None else [int(i) for i in wdpaids]
+    except (TypeError, ValueError):
+        raise ValidationError(f"read_wdpa: `wdpaids` must be integers, got {wdpaids!r}") from None
     path_label = Path(os.fspath(path)).name
     parts, no_area, crs = [], [], None
     filtered = any(v is not None for v in (iso3, names, wdpaids))
