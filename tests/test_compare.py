@@ -126,7 +126,7 @@ def test_existing_pas_included(result):
 
 
 def test_connectivity_change(result):
-    half = lambda d: 0.5 ** (d / 1000.0)  # noqa: E731
+    half = lambda d: 0.5 ** (d / 1000.0)
     base = 1e12 * (1 + 1 + 2 * half(1000))  # two 1 km² PAs, 1000 m apart
     assert result.baseline["pc"] == pytest.approx(base / A_L**2)
     assert result.baseline["protconn"] == pytest.approx(100 * math.sqrt(base) / A_L)

@@ -157,7 +157,7 @@ def test_composite_score_weights():
 
 
 def test_errors(case):
-    net, res, hab, _ = case
+    net, _, hab, _ = case
     with pytest.raises(UnknownNameError, match="bottleneck_width_m"):
         score_corridors(net, habitat=hab, weights={"bottleneck": 1})
     with pytest.raises(UnknownNameError):  # needs resistance=

@@ -14,8 +14,8 @@ from __future__ import annotations
 import html
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +34,7 @@ from ..errors import (
 )
 from .scoring import check_weights, minmax_normalise, weighted_score
 
-__all__ = ["BoundaryContext", "BoundaryComparison", "compare_boundaries", "WETLAND_LEVEL1"]
+__all__ = ["WETLAND_LEVEL1", "BoundaryComparison", "BoundaryContext", "compare_boundaries"]
 
 #: Level-1 classes of the unified legend counted as wetland (Ramsar: inland wetlands 5,
 #: marine intertidal 12, marine coastal/supratidal 13, artificial aquatic 15).
@@ -104,7 +104,7 @@ class BoundaryContext:
 
     @classmethod
     def from_landscape(cls, landscape, *, habitat, species=(), current=None, pressure=None,
-                       **kwargs) -> "BoundaryContext":
+                       **kwargs) -> BoundaryContext:
         """Context of an embedded :class:`tbpa.sites.Landscape`: its countries, sites as
         existing PAs, borders and AOI as the landscape region.
 
@@ -252,7 +252,7 @@ def _pressure_vector(geom, layer: gpd.GeoDataFrame) -> tuple[float, str]:
 def _option_rows(geom, prep: _Prepared, classes, baseline) -> list[tuple]:
     """(metric, value, unit, direction) rows for one option."""
     rows = []
-    add = lambda m, v, u, d="none": rows.append((m, float(v), u, d))  # noqa: E731
+    add = lambda m, v, u, d="none": rows.append((m, float(v), u, d))
     area = geom.area
     add("area_ha", area / 1e4, "ha", "higher")
     per = {iso: shapely.intersection(geom, c).area for iso, c in prep.countries.items()}
@@ -338,7 +338,7 @@ def _check_options(options, prep: _Prepared) -> tuple[list, list]:
     return ids, geoms
 
 
-def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext) -> "BoundaryComparison":
+def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext) -> BoundaryComparison:
     """Measure and compare draft boundary options.
 
     Parameters

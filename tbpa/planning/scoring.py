@@ -25,7 +25,7 @@ from ..crs import require_projected_crs
 from ..errors import EmptySelectionError, UnknownNameError, ValidationError, close_matches
 from ..options import resolve_progress
 
-__all__ = ["score_corridors", "CORRIDOR_CRITERIA", "minmax_normalise", "weighted_score"]
+__all__ = ["CORRIDOR_CRITERIA", "minmax_normalise", "score_corridors", "weighted_score"]
 
 #: Criteria of the composite corridor score and their direction ("lower" or "higher" is better).
 CORRIDOR_CRITERIA = {
