@@ -293,3 +293,15 @@ def test_cli_species_list_and_compare_options(tmp_path):
     assert (wide["area_ha"].diff().dropna() > 0).all()  # options are nested and grow A < B < C
     assert wide.loc["A", "delta_protconn"] == pytest.approx(0.0, abs=1e-4)  # A = the existing sites
     assert main(["compare-options", "--resolution", "1000", "--weights", "nope=1"]) == 2
+
+
+def test_habitat_nodata_value_is_not_a_class(world):
+    options, ctx = world
+    values = ctx.habitat.values.copy()
+    values[10:20, 10:11] = 65535  # ten cells of option A (x 1000-1100, y < 1000) are nodata
+    hab = tbpa.io.from_array(values, transform=ctx.habitat.rio.transform(), crs=ctx.habitat.rio.crs, nodata=65535)
+    ctx2 = BoundaryContext(countries=ctx.countries, habitat=hab, species=["hooded_crane"])
+    w = compare_boundaries(options, context=ctx2).wide
+    assert w.loc["A", "habitat_ha_1401"] == pytest.approx(90)
+    assert not any(c.endswith("65535") for c in w.columns)
+    assert "delta_pc_pct" in w.columns and np.isnan(w.loc["A", "delta_pc_pct"])  # no PAs: no baseline PC

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rioxarray  # noqa: F401  (registers the .rio accessor)
 import shapely
 import xarray as xr
 from rasterio import features as rio_features
@@ -150,6 +151,15 @@ def _vector(gdf, crs, name):
     return gdf.to_crs(crs)
 
 
+def _codes(habitat: xr.DataArray) -> np.ndarray:
+    """Habitat codes as int64 with NaN and the raster's nodata value mapped to 0 (nodata)."""
+    values = np.asarray(habitat.values, dtype=float)
+    nodata = habitat.rio.nodata
+    if nodata is not None and np.isfinite(nodata):
+        values = np.where(values == nodata, 0.0, values)
+    return np.nan_to_num(values, nan=0.0).astype(np.int64)
+
+
 def _prepare(ctx: BoundaryContext) -> _Prepared:
     from ..species import SpeciesProfile, load
 
@@ -194,7 +204,7 @@ def _prepare(ctx: BoundaryContext) -> _Prepared:
     profiles = [s if isinstance(s, SpeciesProfile) else load(s) for s in (ctx.species or ())]
     return _Prepared(
         crs=crs, countries=by_iso, region=shapely.make_valid(region), landscape_area=area,
-        habitat=np.nan_to_num(np.asarray(ctx.habitat.values, dtype=float)).astype(np.int64),
+        habitat=_codes(ctx.habitat),
         hgrid=hgrid, profiles=profiles,
         pas=shapely.union_all(pa_geoms) if pa_geoms.size else None, pa_geoms=pa_geoms,
         current=current, pressure=pressure,

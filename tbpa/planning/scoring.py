@@ -14,6 +14,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rioxarray  # noqa: F401  (registers the .rio accessor)
 import shapely
 from scipy import ndimage
 from tqdm.auto import tqdm
@@ -268,6 +269,8 @@ def score_corridors(network, *, habitat, current=None, countries=None, layers=No
     cell = grid.require_square("network.corridors")
     cutoff = _resolve_cutoff(network, cutoff)
     hab = _on_grid(habitat, grid, "habitat")
+    if habitat.rio.nodata is not None and np.isfinite(habitat.rio.nodata):
+        hab = np.where(hab == habitat.rio.nodata, 0.0, hab)  # nodata -> share_nodata
     res = _on_grid(resistance, grid, "resistance") if resistance is not None else None
     cur = _on_grid(current, grid, "current") if current is not None else None
     layer_geoms = {name: _layer_geometry(lay, grid.crs, name) for name, lay in (layers or {}).items()}
