@@ -165,12 +165,12 @@ def _gcj_forward(lon, lat):
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
 
-def _invert(forward, lon, lat, *, tol: float = 1e-11, max_iter: int = 50):
+def _invert(forward, lon, lat, *, tol: float = 1e-9, max_iter: int = 50):
     """Solve forward(w) = (lon, lat) for w by fixed-point iteration.
 
-    The offsets change by less than 1e-4 of their size per unit of position, so the map
-    w -> w - (forward(w) - target) contracts strongly; a few iterations reach 1e-11 degrees
-    (about 1 micrometre), far below the 0.5 m required.
+    The offset's derivative is about 5e-3, so the map w -> w - (forward(w) - target)
+    contracts by that factor per step: four or five steps bring the residual below 1e-9
+    degrees (0.1 mm), and the last update leaves an error near 1e-11 degrees.
     """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = lon.copy(), lat.copy()
@@ -285,9 +285,9 @@ def wgs84_to_gcj02(lon, lat=None):
 def gcj02_to_wgs84(lon, lat=None):
     """Convert GCJ-02 longitude/latitude (AMap, Tencent, Google China) back to WGS 84.
 
-    The inverse has no closed form; it is solved by fixed-point iteration to 1e-11 degrees
-    (about a micrometre), not by the common one-step approximation, which can be off by
-    over a metre.
+    The inverse has no closed form; it is solved by fixed-point iteration until the
+    residual is below 1e-9 degrees (0.1 mm), not by the common one-step approximation,
+    which is off by 0.7 m on median and up to about 5 m.
 
     Parameters
     ----------
