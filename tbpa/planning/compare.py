@@ -24,6 +24,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import shapely
 import xarray as xr
 from rasterio import features as rio_features
+from tqdm.auto import tqdm
 
 from .._grid import GridSpec
 from ..crs import require_projected_crs
@@ -33,6 +34,7 @@ from ..errors import (
     TbpaWarning,
     ValidationError,
 )
+from ..options import resolve_progress
 from .scoring import check_weights, minmax_normalise, weighted_score
 
 __all__ = ["WETLAND_LEVEL1", "BoundaryComparison", "BoundaryContext", "compare_boundaries"]
@@ -348,7 +350,8 @@ def _check_options(options, prep: _Prepared) -> tuple[list, list]:
     return ids, geoms
 
 
-def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext) -> BoundaryComparison:
+def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext,
+                       progress: bool | None = None) -> BoundaryComparison:
     """Measure and compare draft boundary options.
 
     Parameters
@@ -358,6 +361,8 @@ def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext) -
         the index.
     context : BoundaryContext
         The landscape layers.
+    progress : bool, optional
+        Progress bar over options (default: the ``progress`` option).
 
     Returns
     -------
@@ -402,7 +407,7 @@ def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext) -
     classes = sorted({int(c) for g in geoms for c in np.unique(prep.habitat[_cells_inside(g, prep.hgrid)]) if c != 0})
     baseline = _connectivity(prep, None)
     records = []
-    for oid, g in zip(ids, geoms):
+    for oid, g in tqdm(list(zip(ids, geoms)), desc="options", disable=not resolve_progress(progress)):
         records += [(oid, *row) for row in _option_rows(g, prep, classes, baseline)]
     table = pd.DataFrame(records, columns=["option_id", "metric", "value", "unit", "direction"])
     frame = gpd.GeoDataFrame({"option_id": ids}, geometry=geoms, crs=prep.crs)
