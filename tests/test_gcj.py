@@ -119,13 +119,16 @@ def test_geodataframe_conversion_copies_and_matches_arrays():
     out = gcj02_to_wgs84(gdf)
     assert gdf.geom_equals(before.geometry).all()  # input untouched
     assert out.crs == gdf.crs and list(out["name"]) == ["a", "b", "c"]
-    assert (out.geometry.iloc[0].x, out.geometry.iloc[0].y) == gcj02_to_wgs84(116.404, 39.915)
+    # (iterations stop on the whole batch, so agreement is to rounding, not bit-for-bit)
+    assert (out.geometry.iloc[0].x, out.geometry.iloc[0].y) == pytest.approx(
+        gcj02_to_wgs84(116.404, 39.915), abs=1e-11)
     xs, ys = np.asarray(poly.exterior.coords).T
     ex, ey = gcj02_to_wgs84(xs, ys)
-    np.testing.assert_allclose(np.asarray(out.geometry.iloc[2].exterior.coords), np.column_stack([ex, ey]))
+    np.testing.assert_allclose(np.asarray(out.geometry.iloc[2].exterior.coords),
+                               np.column_stack([ex, ey]), rtol=0, atol=1e-11)
     series = wgs84_to_bd09(gdf.geometry)
     assert isinstance(series, gpd.GeoSeries)
-    assert (series.iloc[0].x, series.iloc[0].y) == wgs84_to_bd09(116.404, 39.915)
+    assert (series.iloc[0].x, series.iloc[0].y) == pytest.approx(wgs84_to_bd09(116.404, 39.915), abs=1e-11)
 
 
 def test_z_is_kept():
