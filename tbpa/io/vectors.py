@@ -88,7 +88,10 @@ def _zip_opener(zip_bytes_or_path, member: str) -> Callable[[str], io.BufferedIO
 
 
 def _zip_datasets(zip_ref, vsi_prefix: str, label: str, depth: int = 0) -> list[_Dataset]:
-    zf = zipfile.ZipFile(zip_ref)
+    try:
+        zf = zipfile.ZipFile(zip_ref)
+    except zipfile.BadZipFile:
+        raise DataError(f"{label} is not a readable zip file (truncated download?)") from None
     out: list[_Dataset] = []
     gdbs: set[str] = set()
     for name in zf.namelist():
