@@ -743,6 +743,10 @@ def parse_hstore(text) -> dict[str, str]:
     return {unescape(k): unescape(v) for k, v in _HSTORE.findall(text)}
 
 
+def _missing(value) -> bool:
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+
+
 def _row_tags(df: pd.DataFrame) -> list[dict[str, str]]:
     cols = [c for c in df.columns if c not in _OSM_META]
     tags = []
@@ -750,7 +754,7 @@ def _row_tags(df: pd.DataFrame) -> list[dict[str, str]]:
     other = df["other_tags"] if "other_tags" in df else None
     nested = df["tags"] if "tags" in df else None
     for i, rec in enumerate(records):
-        t = {k: str(v) for k, v in rec.items() if v is not None and not (isinstance(v, float) and np.isnan(v))}
+        t = {k: str(v) for k, v in rec.items() if not _missing(v)}
         if other is not None:
             t.update(parse_hstore(other.iloc[i]))
         if nested is not None:
