@@ -45,7 +45,7 @@ _POLICIES = ("keepall", "rmvsrc", "rmvgnd", "rmvall")
 # ======================================================================================
 # Numeric core (numpy only; shared with tbpa.circuitscape.run_ini)
 # ======================================================================================
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _node_currents_kernel(ei, ej, w, v, n, fg):  # pragma: no cover - compiled
     # Branch flows f = w (v_i - v_j) from i to j; Circuitscape drops |f| < 1e-8 max |f|.
     fmax = 0.0
@@ -236,6 +236,7 @@ def solve_pairwise(g: np.ndarray, focal: Focal, *, polymap=None, exclude=None, m
 
     ``exclude`` is a k x k boolean array of id pairs not to solve. ``on_pair(id_i, id_j,
     voltage_grid, current_grid)`` is called for every solved pair when *maps* is true.
+    Cumulative and maximum maps are accumulated per node and spread onto the grid once.
     """
     opts = opts or Options()
     k = len(focal.ids)
@@ -243,43 +244,54 @@ def solve_pairwise(g: np.ndarray, focal: Focal, *, polymap=None, exclude=None, m
     np.fill_diagonal(R, 0.0)
     excl = np.zeros((k, k), bool) if exclude is None else np.asarray(exclude, bool)
     cum = np.zeros(g.shape) if maps else None
-    mx = np.full(g.shape, -9999.0) if maps else None
-
-    def accumulate(i, j, vgrid, cgrid):
-        cum[...] += cgrid
-        np.maximum(mx, cgrid, out=mx)
-        if on_pair is not None:
-            on_pair(focal.ids[i], focal.ids[j], vgrid, cgrid)
+    mx = np.zeros(g.shape) if maps else None
+    emit = None
+    if on_pair is not None:
+        def emit(i, j, grids):
+            on_pair(focal.ids[i], focal.ids[j], *grids())
 
     if focal.has_regions:
-        _pairwise_regions(g, focal, polymap, excl, maps, opts, R, accumulate)
+        _pairwise_regions(g, focal, polymap, excl, maps, opts, R, emit, cum, mx)
     else:
         graph = conductance_graph(g, is_resistance=False, connect=opts.connect,
                                   average=opts.average, regions=polymap)
         nodes = np.array([graph.node_of_cells(c[:1])[0] for c in focal.cells], dtype=np.int64)
-        _pairwise_points(graph, nodes, list(range(k)), excl, maps, opts, R, accumulate)
-    if maps and k and np.all(mx == -9999.0):
-        mx[...] = 0.0
+        acc = _pairwise_points(graph, nodes, list(range(k)), excl, maps, opts, R, emit)
+        if maps:
+            cum[...] = graph.to_grid(acc[0], 0.0)
+            mx[...] = graph.to_grid(acc[1], 0.0)
     return PairwiseResult(list(focal.ids), R, excl, cum, mx)
 
 
-def _pairwise_points(graph, nodes, index, excl, maps, opts, R, accumulate):
-    """k-1 solves per component; fills R for positions *index* of the focal list."""
+def _pair_map(comp, ua, ub, la):
+    """Voltages (0 V at the first node) and node currents of one pair, by superposition."""
+    v = ub - ua
+    v -= v[la]
+    return v, node_currents(comp.edges, v)
+
+
+def _pairwise_points(graph, nodes, index, excl, maps, opts, R, emit):
+    """k-1 solves per component; fills R for positions *index* of the focal list.
+
+    Returns node-level (cumulative, maximum) current when *maps*; ``emit(a, b, grids)``
+    receives a callable producing the pair's (voltage, current) grids.
+    """
     ncomp, labels = graph.components()
+    cum_n = np.zeros(graph.n_nodes) if maps else None
+    max_n = np.zeros(graph.n_nodes) if maps else None
+    zeros = lambda: (np.zeros(graph.shape), np.zeros(graph.shape))  # noqa: E731
     valid = nodes >= 0
     comps = np.unique(labels[nodes[valid]]) if valid.any() else []
+    pos = {p: nd for p, nd in zip(index, nodes)}
     for c in comps:
         members = [p for p, nd in zip(index, nodes) if nd >= 0 and labels[nd] == c]
-        pos = {p: nd for p, nd in zip(index, nodes)}
-        # same node -> 0 (Circuitscape smashes repeats)
-        zero = None
+        # ids on one node: R = 0 and (as Circuitscape writes them) empty maps
         for ai, a in enumerate(members):
             for b in members[ai + 1:]:
                 if pos[a] == pos[b]:
                     R[a, b] = R[b, a] = 0.0
-                    if maps and not excl[a, b]:  # one node: no current, no voltage (as CS)
-                        zero = np.zeros(graph.shape) if zero is None else zero
-                        accumulate(a, b, zero, zero)
+                    if maps and emit is not None and not excl[a, b]:
+                        emit(a, b, zeros)
         uniq = list(dict.fromkeys(pos[p] for p in members))
         if len(uniq) < 2:
             continue
@@ -294,27 +306,53 @@ def _pairwise_points(graph, nodes, index, excl, maps, opts, R, accumulate):
         rhs[loc[1:], np.arange(len(uniq) - 1)] = 1.0
         basis = np.zeros((comp.nodes.size, len(uniq)))
         basis[:, 1:] = solver.solve(rhs)
+        del solver  # frees the factorisation before the maps
         col = {nd: t for t, nd in enumerate(uniq)}
-        cache = {}
+        todo = []
         for ai, a in enumerate(members):
             for b in members[ai + 1:]:
                 na, nb = pos[a], pos[b]
-                if na == nb or (excl[a, b] and excl[b, a]) or excl[a, b]:
+                if na == nb or excl[a, b]:
                     continue
                 ua, ub = basis[:, col[na]], basis[:, col[nb]]
                 la, lb = loc[col[na]], loc[col[nb]]
                 R[a, b] = R[b, a] = ua[la] + ub[lb] - ua[lb] - ub[la]
                 if maps:
-                    key = (na, nb)
-                    if key not in cache:
-                        v = ub - ua
-                        v = v - v[la]
-                        cur = node_currents(comp.edges, v)
-                        cache[key] = (_spread(graph, comp, v), _spread(graph, comp, cur))
-                    accumulate(a, b, *cache[key])
+                    todo.append((a, b, col[na], col[nb], la))
+        if maps and todo:
+            _pair_maps(graph, comp, basis, todo, opts, cum_n, max_n, emit)
+    return (cum_n, max_n) if maps else None
 
 
-def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, accumulate):
+def _pair_maps(graph, comp, basis, todo, opts, cum_n, max_n, emit):
+    """Current (and voltage) of every pair; threads over pairs, accumulated in a fixed order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_jobs = max(1, opts.n_jobs if opts.n_jobs is not None else int(get_option("n_jobs")))
+    groups: dict = {}
+    for a, b, ca, cb, la in todo:
+        groups.setdefault((ca, cb, la), []).append((a, b))
+    keys = list(groups)
+    whole = comp.nodes.size == graph.n_nodes
+    sel = slice(None) if whole else comp.nodes
+
+    def one(key):
+        ca, cb, la = key
+        return _pair_map(comp, basis[:, ca], basis[:, cb], la)
+
+    chunk = 2 * n_jobs  # a few pairs at a time: memory stays at ~2 vectors per job
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        for s in range(0, len(keys), chunk):
+            block = keys[s:s + chunk]
+            for key, (v, cur) in zip(block, pool.map(one, block)):
+                for a, b in groups[key]:
+                    cum_n[sel] += cur
+                    if emit is not None:
+                        emit(a, b, lambda v=v, cur=cur: (_spread(graph, comp, v), _spread(graph, comp, cur)))
+                max_n[sel] = np.maximum(max_n[sel], cur)
+
+
+def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, emit, cum, mx):
     """Focal regions: as Circuitscape, short only the two regions of each pair."""
     k = len(focal.ids)
     progress = resolve_progress(opts.progress)
@@ -330,9 +368,12 @@ def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, accumulate):
                                   average=opts.average, regions=regions)
         nodes = np.array([_first_node(graph, focal.cells[i]), _first_node(graph, focal.cells[j])])
         sub = -np.ones((2, 2))
-        _pairwise_points(graph, nodes, [0, 1], np.zeros((2, 2), bool), maps, inner, sub,
-                         lambda a, b, vg, cg: accumulate(i, j, vg, cg))
+        sub_emit = None if emit is None else (lambda a, b, grids, i=i, j=j: emit(i, j, grids))
+        acc = _pairwise_points(graph, nodes, [0, 1], np.zeros((2, 2), bool), maps, inner, sub, sub_emit)
         R[i, j] = R[j, i] = sub[0, 1]
+        if maps:
+            cum += graph.to_grid(acc[0], 0.0)
+            np.maximum(mx, graph.to_grid(acc[1], 0.0), out=mx)
 
 
 def _first_node(graph: CircuitGraph, cells: np.ndarray) -> int:
