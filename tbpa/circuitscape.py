@@ -486,15 +486,17 @@ def _run_network(cfg, ini_dir, scenario, opts):
     if scenario == "advanced":
         src = np.zeros(n)
         gnd = np.zeros(n)
+        listed = np.zeros(n, bool)
         for fname, arr in (("source_file", src), ("ground_file", gnd)):
             tab = _read_table(_resolve(cfg[fname], ini_dir, fname), 2)
             for node, value in tab:
                 if int(node) in pos:
                     arr[pos[int(node)]] += value
+                    if fname == "ground_file":
+                        listed[pos[int(node)]] = True
         if _flag(cfg, "ground_file_is_resistances"):
-            with np.errstate(divide="ignore"):
-                gnd = np.where(gnd != 0, 1.0 / np.where(gnd != 0, gnd, 1.0), 0.0)
-                gnd[np.isinf(gnd)] = np.inf
+            with np.errstate(divide="ignore"):  # a listed 0-ohm ground is a direct ground
+                gnd = np.where(listed, 1.0 / np.where(listed, gnd, 1.0), 0.0)
         if _flag(cfg, "use_direct_grounds"):
             gnd = np.where(gnd > 0, np.inf, 0.0)
         if _flag(cfg, "use_unit_currents"):

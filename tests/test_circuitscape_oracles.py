@@ -85,3 +85,105 @@ def test_cli_runs_ini(cs_tree, monkeypatch, capsys):
         code = main(["circuitscape", "input/raster/one_to_all/4/oneToAllVerify4.ini", "--no-progress"])
     assert code == 0
     assert "oneToAllVerify4_resistances.out" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------- hand-made INI files
+def _asc(path, arr, nodata=-9999):
+    arr = np.asarray(arr, dtype=float)
+    head = (f"ncols {arr.shape[1]}\nnrows {arr.shape[0]}\nxllcorner 0\nyllcorner 0\n"
+            f"cellsize 1\nNODATA_value {nodata}\n")
+    body = "\n".join(" ".join(f"{v:g}" for v in row) for row in arr)
+    if str(path).endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "wt") as fh:
+            fh.write(head + body + "\n")
+    else:
+        Path(path).write_text(head + body + "\n")
+
+
+def _ini(path, **opts):
+    lines = ["[Circuitscape mode]"] + [f"{k} = {v}" for k, v in opts.items()]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def test_network_pairwise_and_advanced(tmp_path, monkeypatch):
+    from tbpa.circuitscape import run_ini
+
+    monkeypatch.chdir(tmp_path)
+    Path("graph.txt").write_text("10 11 1\n11 12 2\n12 13 1\n10 13 8\n")
+    Path("focal.txt").write_text("10\n13\n")
+    _ini("net.ini", data_type="network", scenario="pairwise", habitat_file="graph.txt",
+         habitat_map_is_resistances="True", point_file="focal.txt", output_file="out/net.out",
+         write_cur_maps="True", write_volt_maps="True")
+    out = run_ini("net.ini")
+    # 4 ohm path in parallel with the 8 ohm edge: 8/3
+    assert out["resistances"][1, 2] == pytest.approx(8 / 3)
+    assert Path("out/net_resistances_3columns.out").exists()
+    volt = np.loadtxt("out/net_voltages_10_13.txt")
+    assert volt[volt[:, 0] == 13, 1][0] == pytest.approx(8 / 3)
+    Path("src.txt").write_text("10 1\n")
+    Path("gnd.txt").write_text("13 0\n")
+    _ini("adv.ini", data_type="network", scenario="advanced", habitat_file="graph.txt",
+         habitat_map_is_resistances="True", source_file="src.txt", ground_file="gnd.txt",
+         ground_file_is_resistances="True", output_file="out/adv.out", write_volt_maps="True")
+    res = run_ini("adv.ini")
+    assert res["voltage"][0] == pytest.approx(8 / 3)  # node 10, grounded 13 via 0 ohm
+
+
+def test_raster_advanced_ini(tmp_path, monkeypatch):
+    from tbpa.circuitscape import run_ini
+
+    monkeypatch.chdir(tmp_path)
+    _asc("cells.asc", [[1, 1, 1]])
+    _asc("src.asc", [[1, -9999, -9999]])
+    _asc("gnd.asc", [[-9999, -9999, 0.5]])
+    _ini("adv.ini", scenario="advanced", habitat_file="cells.asc", habitat_map_is_resistances="True",
+         connect_four_neighbors_only="True", source_file="src.asc", ground_file="gnd.asc",
+         ground_file_is_resistances="False", output_file="o/adv.out", write_volt_maps="True",
+         write_cur_maps="True")
+    run_ini("adv.ini")
+    np.testing.assert_allclose(_table(Path("o/adv_voltmap.asc"), 6), [[4, 3, 2]])
+    np.testing.assert_allclose(_table(Path("o/adv_curmap.asc"), 6), [[1, 1, 1]])
+
+
+def test_raster_options_gz_mask_included_pairs_textpoints(tmp_path, monkeypatch):
+    """gzip input, mask, text point list, included pairs, compressed output, paths from INI dir."""
+    import gzip
+
+    from tbpa.circuitscape import run_ini
+
+    sub = tmp_path / "case"
+    sub.mkdir()
+    _asc(sub / "cells.asc.gz", np.ones((1, 6)))
+    _asc(sub / "mask.asc", [[1, 1, 1, 1, 1, 0]])
+    (sub / "pts.txt").write_text("1 0.5 0.5\n2 3.5 0.5\n3 4.5 0.5\n")
+    (sub / "pairs.txt").write_text("mode include\n1 2\n")
+    _ini(sub / "run.ini", scenario="pairwise", habitat_file="cells.asc.gz",
+         habitat_map_is_resistances="True", connect_four_neighbors_only="True",
+         use_mask="True", mask_file="mask.asc", point_file="pts.txt",
+         use_included_pairs="True", included_pairs_file="pairs.txt", output_file="out/r.out",
+         write_cur_maps="True", compress_grids="True")
+    monkeypatch.chdir(tmp_path)  # paths resolve relative to the INI's folder as a fallback
+    out = run_ini(sub / "run.ini")
+    R = out["resistances"]
+    assert R[1, 2] == pytest.approx(3.0)  # cells 0 -> 3
+    assert R[1, 3] == -1 and R[2, 3] == -1  # excluded pairs keep Circuitscape's -1
+    with gzip.open(Path("out/r_curmap_1_2.asc.gz"), "rt") as fh:
+        cur = np.loadtxt(fh, skiprows=6, ndmin=2)
+    np.testing.assert_allclose(cur, [[1, 1, 1, 1, 0, 0]])
+
+
+def test_run_ini_errors(tmp_path, monkeypatch):
+    from tbpa.circuitscape import run_ini
+    from tbpa.errors import DataError, UnknownNameError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match="does not exist"):
+        run_ini("missing.ini")
+    _ini("bad.ini", scenario="two-to-three", habitat_file="x.asc")
+    with pytest.raises(UnknownNameError, match="scenario"):
+        run_ini("bad.ini")
+    _ini("nofile.ini", scenario="pairwise", habitat_file="nothere.asc", point_file="p.txt")
+    with pytest.raises(DataError, match="habitat_file"):
+        run_ini("nofile.ini")
