@@ -131,6 +131,8 @@ class DemoContext:
 LOBC_CORES = ["TLNP", "LLNP", "KEDROVAYA_PAD", "HUNCHUN_NNR", "WANGQING_NNR"]
 LOBC_RESOLUTION_M = 1000.0
 LOBC_SPECIES = ("amur_leopard", "amur_tiger")
+#: Corridor truncation width (cost units = resistance x metres): 25 km through forest (R = 1).
+LOBC_CORRIDOR_CUTOFF = 25_000.0
 
 
 LOBC_CORE_INSET_M = 2000.0
@@ -192,7 +194,7 @@ def stage_land_of_big_cats(ctx: DemoContext) -> dict[str, Path]:
         res = habitat.resistance(hab["habitat"], load_species(name))
         ctx.rasters[f"lobc_resistance_{name}"] = res
         steps.update()
-        net = conn.corridor_network(res, cores, progress=False)
+        net = conn.corridor_network(res, cores, cutoff=LOBC_CORRIDOR_CUTOFF, progress=False)
         networks[name] = net
         steps.update()
         current = conn.current_map(res, cores, mode="pairwise", progress=False)
@@ -205,7 +207,7 @@ def stage_land_of_big_cats(ctx: DemoContext) -> dict[str, Path]:
         ctx.vectors[f"lobc_corridors_{name}"] = scored
         written.update(ctx.save_table(scored.drop(columns="geometry"), f"lobc_corridors_{name}",
                                       f"Land of Big Cats: scored corridors ({name.replace('_', ' ')})", index=False))
-        top = flow.nsmallest(10, "rank")[["segment", "from_m", "to_m", "current", "share", "lon", "lat"]]
+        top = flow.nsmallest(10, "rank")[["rank", "segment", "from_m", "to_m", "current", "share", "lon", "lat"]]
         written.update(ctx.save_table(top, f"lobc_border_flow_{name}",
                                       f"China-Russia border: top 10 crossing segments ({name.replace('_', ' ')})",
                                       index=False))
@@ -221,11 +223,14 @@ def stage_land_of_big_cats(ctx: DemoContext) -> dict[str, Path]:
     steps.update()
     written.update(ctx.save_map(maps.habitat_map(land, hab["habitat"], lang=("en", "zh", "ru")),
                                 "land_of_big_cats_habitat_map", "Land of Big Cats: unified habitat map"))
+    written.update(ctx.save_map(maps.current_map(land, currents["amur_tiger"], lang=("en", "zh", "ru")),
+                                "land_of_big_cats_tiger_current_map",
+                                "Land of Big Cats: Amur tiger current density (pairwise between cores)"))
     steps.update()
     steps.close()
     ctx.parameters["land_of_big_cats"] = {
-        "resolution_m": LOBC_RESOLUTION_M, "crs": land.crs.to_proj4(), "cores": LOBC_CORES,
-        "core_inset_m": LOBC_CORE_INSET_M,
+        "resolution_m": LOBC_RESOLUTION_M, "crs": land.crs.srs, "cores": LOBC_CORES,
+        "core_inset_m": LOBC_CORE_INSET_M, "corridor_cutoff_cost": LOBC_CORRIDOR_CUTOFF,
         "species": list(LOBC_SPECIES), "habitat_inputs": hab.attrs.get("sources"),
         "circuit": "pairwise, 8 neighbours, average conductance (Circuitscape conventions)",
         "border_segment_m": 2000,
@@ -255,9 +260,8 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     ctx.rasters["tumen_habitat"] = hab["habitat"]
     options = load_tumen_options(crs=land.crs)
     steps.update()
-    context = planning.BoundaryContext(countries=land.countries, habitat=hab["habitat"],
-                                       species=["hooded_crane", "white_naped_crane", "black_faced_spoonbill"],
-                                       existing=land.sites, borders=land.borders)
+    context = planning.BoundaryContext.from_landscape(
+        land, habitat=hab["habitat"], species=["hooded_crane", "white_naped_crane", "black_faced_spoonbill"])
     comparison = planning.compare_boundaries(options, context=context)
     written.update(ctx.save_table(comparison.wide, "tumen_options_comparison",
                                   "Tumen estuary: draft boundary options compared"))
@@ -266,6 +270,8 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     stability = comparison.sensitivity(n=1000, seed=0)
     written.update(ctx.save_table(stability, "tumen_options_sensitivity",
                                   "Tumen estuary: probability each option ranks first (1000 random weightings)"))
+    written.update(ctx.save_map(comparison.plot(), "tumen_options_comparison",
+                                "Tumen estuary: options compared (normalised criteria)"))
     steps.update()
     proposal, targets = _tumen_proposal(land, hab["habitat"])
     ctx.vectors["tumen_optimised_proposal"] = proposal
@@ -291,22 +297,33 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     ctx.notes.append(f"tumen estuary: option {best} ranks first with equal weights; the optimised "
                      f"proposal covers {proposal['area_ha'].iloc[0]:,.0f} ha")
     ctx.parameters["tumen_estuary"] = {
-        "resolution_m": TUMEN_RESOLUTION_M, "planning_unit_m": TUMEN_UNIT_M,
-        "species": context.species, "crs": land.crs.to_proj4(),
+        "resolution_m": TUMEN_RESOLUTION_M, "planning_unit_m": TUMEN_UNIT_M, "blm": TUMEN_BLM,
+        "proposal": f"hexagons within {TUMEN_REGION_M / 1000:g} km of the existing sites, those over the "
+                    f"sites locked in; targets {100 * TUMEN_TARGET_SHARE:g} % of each wetland class (5.4, 5.5, "
+                    "12.4, 15.8) in that region; cost = area",
+        "species": context.species, "crs": land.crs.srs,
         "note": "options and site outlines schematic; habitat samples SYNTHETIC",
     }
     return written
 
 
-def _tumen_proposal(land: Landscape, hab):
-    """Hexagonal units, wetland targets = what option B holds, cost = unit area, BLM > 0."""
+TUMEN_BLM = 0.5  # ha of cost per metre of boundary: favours one compact block over scattered units
+TUMEN_REGION_M = 10_000.0  # planning region: within 10 km of the existing sites
+TUMEN_TARGET_SHARE = 0.5   # of each wetland class present in the planning region
+
+
+def _tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM):
+    """Hexagonal units within 10 km of the existing sites, those over the sites locked in;
+    targets: half of each wetland class in that region; cost = unit area (ha); BLM > 0."""
     import numpy as np
     import pandas as pd
     from rasterio import features
 
     from .planning import optimize_boundary, planning_units
 
-    units = planning_units(gpd.GeoDataFrame(geometry=[land.aoi], crs=land.crs), TUMEN_UNIT_M, "hex")
+    existing = land.sites.geometry.union_all()
+    region = existing.buffer(TUMEN_REGION_M).intersection(land.aoi)
+    units = planning_units(gpd.GeoDataFrame(geometry=[region], crs=land.crs), TUMEN_UNIT_M, "hex")
     grid_transform = hab.rio.transform()
     labels = features.rasterize(((g, i + 1) for i, g in enumerate(units.geometry)), out_shape=hab.shape,
                                 transform=grid_transform, fill=0, dtype="int32")
@@ -320,8 +337,10 @@ def _tumen_proposal(land: Landscape, hab):
                              land.countries[["iso3", "geometry"]], how="left")
     units["iso3"] = centroid_iso[~centroid_iso.index.duplicated()]["iso3"].to_numpy()
     present = {c: units[c].sum() for c in wetland if units[c].sum() > 0}
-    targets = {c: 0.3 * total for c, total in present.items()}  # 30 % of each wetland class
-    proposal = optimize_boundary(units, targets=targets, cost="area_ha", blm=0.02, time_limit_s=30)
+    targets = {c: TUMEN_TARGET_SHARE * total for c, total in present.items()}
+    locked = units.loc[units.geometry.representative_point().within(existing), "unit_id"].tolist()
+    proposal = optimize_boundary(units, targets=targets, cost="area_ha", blm=blm, locked_in=locked,
+                                 time_limit_s=30)
     return proposal, pd.DataFrame(proposal.attrs["targets"])
 
 
@@ -341,10 +360,9 @@ def stage_protconn(ctx: DemoContext) -> dict[str, Path]:
         table = protconn(land.sites, units, dispersal_m=10_000, p=0.5, transboundary_m=50_000, progress=False)
         written.update(ctx.save_table(table, f"{name}_protconn",
                                       f"{name.replace('_', ' ').title()}: ProtConn per country (landscape part)"))
-        trans = [c for c in table.columns if "Trans" in c and "land" not in c.lower()]
-        if trans:
-            ctx.notes.append(f"{name}: ProtConn[Trans] by country " + ", ".join(
-                f"{iso} {v:.1f} %" for iso, v in table[trans[0]].items()))
+        ctx.notes.append(f"{name}: ProtConn (Prot) by country " + ", ".join(
+            f"{iso} {row['ProtConn']:.1f} % ({row['Prot']:.1f} %), [Trans] {row['ProtConn[Trans]']:.1f} %"
+            for iso, row in table.iterrows() if row["Prot"] > 0))
     ctx.parameters["protconn"] = {"dispersal_m": 10_000, "p": 0.5, "transboundary_m": 50_000,
                                   "reporting_unit": "country part inside the landscape AOI"}
     return written

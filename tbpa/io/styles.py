@@ -78,9 +78,10 @@ def vector_qml(gdf, layer_name: str) -> str:
 
 
 def raster_qml(da, layer_name: str) -> str:
-    """QML style for a raster: paletted unified legend for habitat, pseudocolour otherwise."""
+    """QML style for a raster: paletted unified legend for habitat layers (integer rasters whose
+    name contains "habitat"), pseudocolour otherwise."""
     values = np.asarray(da.values)
-    if layer_name.startswith("habitat") and values.dtype.kind in "iu":
+    if "habitat" in layer_name and values.dtype.kind in "iu":
         from ..habitat import legend
 
         table = legend().set_index("code")

@@ -135,10 +135,11 @@ def title_block(ax, *, title: str, subtitle: str, sources: str, notice: str | No
     """Title, sources and (where schematic geometry is shown) a boxed notice."""
     ax.set_axis_off()
     kw = {"family": family} if family else {}
-    ax.text(0.0, 0.98, title, fontsize=fontsize * 1.7, fontweight="bold", va="top", **kw)
+    # title and notice are English: the default font has a bold face (CJK fonts here do not)
+    ax.text(0.0, 0.98, title, fontsize=fontsize * 1.7, fontweight="bold", va="top")
     ax.text(0.0, 0.62, subtitle, fontsize=fontsize * 1.05, va="top", **kw)
     ax.text(0.0, 0.30, sources, fontsize=fontsize * 0.8, va="top", wrap=True, **kw)
     ax.text(1.0, 0.02, footer, fontsize=fontsize * 0.7, ha="right", va="bottom", color="#555555")
     if notice:
         ax.text(1.0, 0.98, notice, fontsize=fontsize * 0.95, ha="right", va="top", color="#8b0000",
-                fontweight="bold", bbox={"boxstyle": "round,pad=0.4", "fc": "#fff3f3", "ec": "#8b0000"}, **kw)
+                fontweight="bold", bbox={"boxstyle": "round,pad=0.4", "fc": "#fff3f3", "ec": "#8b0000"})

@@ -116,8 +116,12 @@ def plot_habitat(ax, habitat: xr.DataArray, crs, *, langs=("en",), family=None, 
             for c in codes]
 
 
-def plot_current(ax, current: xr.DataArray, crs, *, alpha=0.75, cmap="magma"):
-    """Current density with a robust (1st-99.5th percentile) logarithmic colour scale."""
+def plot_current(ax, current: xr.DataArray, crs, *, alpha=0.75, cmap="magma", floor_percentile=None):
+    """Current density with a robust (1st-99.5th percentile) logarithmic colour scale.
+
+    With ``floor_percentile`` only cells above that percentile are drawn, so a habitat map
+    underneath stays readable and the channels of high current stand out.
+    """
     current = _require_crs(current, crs, "current")
     values = np.asarray(current.values, dtype=float)
     positive = values[np.isfinite(values) & (values > 0)]
@@ -125,7 +129,10 @@ def plot_current(ax, current: xr.DataArray, crs, *, alpha=0.75, cmap="magma"):
         raise ValidationError("current: no positive current to map")
     lo, hi = np.percentile(positive, [1, 99.5])
     norm = mcolors.LogNorm(vmin=max(lo, hi * 1e-6), vmax=hi)
-    shown = np.ma.masked_where(~np.isfinite(values) | (values <= 0), values)
+    floor = np.percentile(positive, floor_percentile) if floor_percentile else 0.0
+    if floor_percentile:
+        norm = mcolors.LogNorm(vmin=max(floor, hi * 1e-6), vmax=hi)
+    shown = np.ma.masked_where(~np.isfinite(values) | (values <= floor), values)
     return ax.imshow(shown, extent=_extent(current), cmap=cmap, norm=norm, alpha=alpha,
                      interpolation="nearest", zorder=4)
 

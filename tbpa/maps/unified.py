@@ -77,7 +77,8 @@ def unified_map(landscape, *, habitat=None, current=None, corridors=None, option
     if habitat is not None:
         handles += plot_habitat(map_ax, habitat, crs, langs=langs, family=family)
     if current is not None:
-        mappable = plot_current(map_ax, current, crs)
+        # over a habitat map only the top quarter of current is drawn, so both stay readable
+        mappable = plot_current(map_ax, current, crs, floor_percentile=75 if habitat is not None else None)
         cax = fig.add_axes(_colorbar_box(map_ax)) if side_ax is not None else None
         fig.colorbar(mappable, ax=map_ax if cax is None else None, cax=cax, label="current density (A)",
                      shrink=0.6)
