@@ -252,3 +252,17 @@ def test_cli_writes_csv(tmp_path):
     t = pd.read_csv(out, index_col="iso3")
     assert t.loc["BBB", "ProtConn"] == pytest.approx(8.1)
     assert "ProtConn[Trans]" in t.columns
+
+
+def test_border_slivers_below_min_part_are_ignored():
+    countries = gpd.GeoDataFrame(
+        {"iso3": ["AAA", "BBB"]}, geometry=[box_km(0, 0, 100, 100), box_km(100, 0, 200, 100)], crs=LAEA
+    )
+    # the PA outline overshoots the border by 0.2 m: a 0.2 m × 20 km = 4000 m² sliver in BBB
+    pas = gpd.GeoDataFrame(geometry=[shapely.box(90 * KM, 40 * KM, 100 * KM + 0.2, 60 * KM)], crs=LAEA)
+    t = protconn(pas, countries)  # default min_part_m2 = 1 ha
+    assert t.loc["BBB", "protected_m2"] == 0 and t.loc["AAA", "n_stepping_stones"] == 0
+    assert t.loc["AAA", "protected_m2"] == pytest.approx(2e8)
+    t0 = protconn(pas, countries, min_part_m2=0)
+    assert t0.loc["BBB", "protected_m2"] == pytest.approx(4000.0, rel=1e-6)
+    assert t0.loc["AAA", "n_stepping_stones"] == 1

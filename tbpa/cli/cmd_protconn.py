@@ -26,6 +26,8 @@ def register(subparsers) -> None:
                    help="foreign PAs within this many metres act as stepping stones (default 50000)")
     p.add_argument("--distance", choices=["edge", "centroid"], default="edge",
                    help="distance between PAs (default: edge to edge)")
+    p.add_argument("--min-part-m2", type=float, default=10_000.0,
+                   help="ignore PA parts smaller than this after clipping to a country (m², default 1 ha)")
     p.add_argument("--out", help="write the table to this CSV file (default: print to stdout)")
     p.set_defaults(func=run)
 
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     table = protconn(
         pas, countries, dispersal_m=args.dispersal_m, p=args.p,
         transboundary_m=args.transboundary_m, distance=args.distance,
+        min_part_m2=args.min_part_m2,
     )
     if args.out:
         with atomic_path(args.out, suffix=".csv") as tmp:
