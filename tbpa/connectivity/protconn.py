@@ -8,7 +8,9 @@ For each country c with area A_c (m², in the CRS of the inputs, which should be
    contiguous PAs act as one protected block. The parts of any PA (of any country, or of
    none) that lie outside c and within ``transboundary_m`` of c are added, dissolved, as
    transboundary *stepping stones* with attribute 0: they can carry movement between c's
-   PAs but add no area (Saura et al. 2017).
+   PAs but add no area (Saura et al. 2017). Parts smaller than ``min_part_m2`` (1 ha)
+   after clipping are dropped: slivers where a PA outline and the border were digitised
+   at different precision.
 2. **ECA.** Equivalent connected area with the probability-of-connectivity machinery
    (:mod:`tbpa.connectivity.graph`): p_ij = exp(−k d_ij), k = −ln(p)/dispersal_m, d_ij the
    edge-to-edge (default) or centroid distance in m, p*_ij the maximum-product path
@@ -22,7 +24,7 @@ For each country c with area A_c (m², in the CRS of the inputs, which should be
        RelConn    = 100 ProtConn / Prot
        Unprotected = 100 − Prot
 
-4. **Fractions** (% of ProtConn; Saura et al. 2017 §2.3, as implemented in Makurhini)::
+4. **Fractions** (% of ProtConn; Saura et al. 2017, as implemented in Makurhini)::
 
        ProtConn[Prot]   = 100 (100 √(Σ a_i²) / A_c) / ProtConn        = 100 √(Σ a_i²) / ECA
        ProtConn[Trans]  = 100 (100 (ECA − ECA_noTrans) / A_c) / ProtConn
