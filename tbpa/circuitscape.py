@@ -379,7 +379,8 @@ def _run_node_mode(cfg, ini_dir, scenario, gmap, focal, polymap, opts, w, zero_c
     if _flag(cfg, "use_included_pairs") and _is_set(cfg["included_pairs_file"]):
         excl = _read_included_pairs(_resolve(cfg["included_pairs_file"], ini_dir, "included_pairs_file"),
                                     focal.ids)
-        keep = [t for t in range(len(focal.ids)) if not excl[t].all() or len(focal.ids) == 1]
+        k = len(focal.ids)
+        keep = [t for t in range(k) if k == 1 or not excl[t, np.arange(k) != t].all()]
         focal = Focal([focal.ids[t] for t in keep], [focal.cells[t] for t in keep])
     cur_maps = _flag(cfg, "write_cur_maps")
     cum_only = _flag(cfg, "write_cum_cur_map_only")

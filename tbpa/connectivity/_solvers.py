@@ -44,7 +44,7 @@ from ..options import get_option, resolve_progress
 __all__ = ["LaplacianSolver", "estimate_memory_gb", "DIRECT_MAX_NODES", "BLOCK"]
 
 #: Largest graph (nodes) that ``solver="auto"`` factorises directly.
-DIRECT_MAX_NODES = 2_500_000
+DIRECT_MAX_NODES = 1_500_000
 #: Right-hand sides per work unit (fixed, so results never depend on the worker count).
 BLOCK = 8
 _METHODS = ("auto", "direct", "amg")

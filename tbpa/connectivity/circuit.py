@@ -737,6 +737,8 @@ def current_map(resistance, nodes, *, mode: str = "pairwise", source_strengths=N
 
     if mode not in _MODES:
         raise ValidationError(f"mode must be one of {_MODES}, got {mode!r}")
+    if included_pairs is not None and mode != "pairwise":
+        raise ValidationError(f"included_pairs applies to mode='pairwise' only, got mode={mode!r}")
     values, grid, nodata = _raster(resistance)
     opts = _opts(connect, average, solver, n_jobs, client, progress)
     g = _conductance(values, nodata)
