@@ -37,7 +37,8 @@ from .options import resolve_progress
 from .sites import LANDSCAPES, Landscape, load_landscape, load_tumen_options
 
 __all__ = ["run_demo", "STAGES", "DemoContext", "stage_boundaries", "stage_land_of_big_cats",
-           "stage_tumen_estuary", "stage_protconn", "stage_package", "write_landscape_gpkg", "overview_map"]
+           "stage_tumen_estuary", "stage_protconn", "stage_package", "write_landscape_gpkg", "overview_map",
+           "tumen_proposal", "nested_cores", "china_russia_border"]
 
 log = logging.getLogger("tbpa")
 
@@ -273,7 +274,7 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     written.update(ctx.save_map(comparison.plot(), "tumen_options_comparison",
                                 "Tumen estuary: options compared (normalised criteria)"))
     steps.update()
-    proposal, targets = _tumen_proposal(land, hab["habitat"])
+    proposal, targets = tumen_proposal(land, hab["habitat"])
     ctx.vectors["tumen_optimised_proposal"] = proposal
     written.update(ctx.save_table(targets, "tumen_proposal_targets", "Tumen estuary: optimised proposal, targets", index=False))
     steps.update()
@@ -312,7 +313,7 @@ TUMEN_REGION_M = 10_000.0  # planning region: within 10 km of the existing sites
 TUMEN_TARGET_SHARE = 0.5   # of each wetland class present in the planning region
 
 
-def _tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM):
+def tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM):
     """Hexagonal units within 10 km of the existing sites, those over the sites locked in;
     targets: half of each wetland class in that region; cost = unit area (ha); BLM > 0."""
     import numpy as np
