@@ -183,10 +183,10 @@ def optimize_boundary(units: gpd.GeoDataFrame, *, targets: dict, cost, blm: floa
             f"country balance {country_balance} or the locked units cannot all hold: relax them"
         )
     x = res.x[:n] > 0.5
-    return _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed)
+    return _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed, gap)
 
 
-def _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed):
+def _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed, gap):
     sel = units[x]
     boundary = sel.geometry.union_all()
     row = {
@@ -194,7 +194,8 @@ def _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed):
         "cost": float(c_cost[x].sum()), "boundary_length_m": float(boundary.length),
         "blm": blm, "objective": float(res.fun),
         "gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
-        "status": "optimal" if res.status == 0 else "time limit (best found)",
+        "status": ("time limit (best found)" if res.status != 0
+                   else "optimal" if gap == 0 else f"optimal within gap {gap:g}"),
         "solve_time_s": elapsed,
     }
     if "iso3" in units.columns:
