@@ -16,9 +16,6 @@ crosswalks").
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
 
 from .._lazy import lazy_exports
 
@@ -44,24 +41,3 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-
-
-class _HabitatPackage(types.ModuleType):
-    """Resolve exported names before module attributes.
-
-    Several submodules share the name of the function they export (``legend``, ``unify``,
-    ``agreement``, ``resistance``). Importing a submodule makes Python set the package
-    attribute of that name to the *module*, which would then shadow the lazy export; this
-    class makes ``tbpa.habitat.unify`` always the function. Reach a submodule itself with
-    ``importlib.import_module("tbpa.habitat.unify")``.
-    """
-
-    def __getattribute__(self, name: str):
-        exports = types.ModuleType.__getattribute__(self, "_EXPORTS")
-        if name in exports:
-            pkg = types.ModuleType.__getattribute__(self, "__name__")
-            return getattr(importlib.import_module(f"{pkg}.{exports[name]}"), name)
-        return types.ModuleType.__getattribute__(self, name)
-
-
-sys.modules[__name__].__class__ = _HabitatPackage
