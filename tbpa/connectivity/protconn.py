@@ -55,10 +55,7 @@ Godínez-Gómez, O. & Correa Ayram, C. A. Makurhini: analyzing landscape connect
 
 from __future__ import annotations
 
-import inspect
 import math
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -358,16 +355,3 @@ def protconn(
     table = pd.DataFrame.from_dict(rows, orient="index")[PROTCONN_COLUMNS]
     table.index.name = "iso3"
     return table
-
-
-# ``tbpa.connectivity.protconn`` names both this module and the function: once the module
-# is imported, Python binds the package attribute to the module, so ``from
-# tbpa.connectivity import protconn`` would return the module. Making the module callable
-# (forwarding to the function, with its signature) keeps both spellings working.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return protconn(*args, **kwargs)
-
-
-__signature__ = inspect.signature(protconn)
-sys.modules[__name__].__class__ = _CallableModule
