@@ -69,7 +69,9 @@ def main() -> None:
     res, src = landscape(side)
     n_all = mw.targets(src, block).shape[0]
     print(f"grid {side}x{side} = {side * side / 1e6:.2f} M cells, radius {radius}, block {block}, "
-          f"{n_all} windows" + (f", sampling every {args.sample_cols}th column of targets" if args.sample_cols else ""))
+          f"{n_all} windows"
+          + (f", sampling every {args.sample_cols}th column of targets"
+             if args.sample_cols else ""))
     from distributed import Client, LocalCluster
 
     rows = []
@@ -83,7 +85,8 @@ def main() -> None:
         maps[n] = cum
         rows.append((n, nw, t, t / nw, t / nw * n_all, worker_rss))
     same = np.array_equal(maps[1], maps[2])
-    print(f"\n{'workers':>7} {'windows':>8} {'time s':>9} {'s/window':>9} {'full run s (est.)':>18} "
+    print(f"\n{'workers':>7} {'windows':>8} {'time s':>9} {'s/window':>9} "
+          f"{'full run s (est.)':>18} "
           f"{'worker RSS GB':>14}")
     for n, nw, t, per, full, rss in rows:
         print(f"{n:>7} {nw:>8} {t:>9.1f} {per:>9.3f} {full:>18.0f} {rss:>14.2f}")

@@ -58,7 +58,8 @@ def test_oblique_line_matches_numerical_integral(make_raster, laea, rng):
 def test_multipart_positions_and_lonlat(stripe):
     da, crs = stripe
     ml = MultiLineString([[(0, 500), (1500, 500)], [(2000, 4000), (2000, 2000)]])
-    seg = tbpa.connectivity.border_flow(da, gpd.GeoDataFrame(geometry=[ml], crs=crs), segment_m=1000)
+    seg = tbpa.connectivity.border_flow(da, gpd.GeoDataFrame(geometry=[ml], crs=crs),
+                                        segment_m=1000)
     assert list(seg["part"]) == [0, 0, 1, 1]
     np.testing.assert_allclose(seg["from_m"], [0, 1000, 1500, 2500])
     np.testing.assert_allclose(seg["length_m"], [1000, 500, 1000, 1000])

@@ -1,4 +1,4 @@
-"""Omniscape moving window: independent brute-force oracle, invariants, INI runs, Omniscape.jl cases."""
+"""Omniscape moving window: brute-force oracle, invariants, INI runs, Omniscape.jl cases."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def _circuit_current(cond, src, ground, four):
             steps = [(0, 1), (1, 0)] if four else [(0, 1), (1, 0), (1, 1), (1, -1)]
             for dr, dc in steps:
                 r2, c2 = r + dr, c + dc
-                if 0 <= r2 < rows and 0 <= c2 < cols and np.isfinite(cond[r2, c2]) and cond[r2, c2] > 0:
+                inside = 0 <= r2 < rows and 0 <= c2 < cols
+                if inside and np.isfinite(cond[r2, c2]) and cond[r2, c2] > 0:
                     w = (cond[r, c] + cond[r2, c2]) / 2
                     if dr and dc:
                         w /= math.sqrt(2)
@@ -202,7 +203,8 @@ def test_public_api_dataset(make_raster, rng):
 
 def test_bad_inputs(make_raster):
     with pytest.raises(ValidationError, match="zero or negative"):
-        tbpa.connectivity.omniscape(make_raster(np.array([[1.0, -1.0], [1.0, 1.0]])), radius_cells=1)
+        tbpa.connectivity.omniscape(make_raster(np.array([[1.0, -1.0], [1.0, 1.0]])),
+                                    radius_cells=1)
     geo = tbpa.io.from_array(np.ones((5, 5)), transform=(0.1, 0, 130, 0, -0.1, 45), crs="EPSG:4326")
     with pytest.raises(CRSError):
         tbpa.connectivity.omniscape(geo, radius_cells=2)
@@ -242,7 +244,8 @@ def oracle_dir(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("ini,project,names", [
-    ("config.ini", "test1", ["cum_currmap.tif", "flow_potential.tif", "normalized_cum_currmap.tif"]),
+    ("config.ini", "test1",
+     ["cum_currmap.tif", "flow_potential.tif", "normalized_cum_currmap.tif"]),
     ("config2.ini", "test2", ["cum_currmap.asc"]),
     ("config3.ini", "test3", ["cum_currmap.asc", "flow_potential.asc"]),
 ])

@@ -49,7 +49,8 @@ def _cwd(res, cell, src):
         for r in range(rows):
             for c in range(cols):
                 r2, c2 = r + dr, c + dc
-                if 0 <= r2 < rows and 0 <= c2 < cols and np.isfinite(res[r, c]) and np.isfinite(res[r2, c2]):
+                inside = 0 <= r2 < rows and 0 <= c2 < cols
+                if inside and np.isfinite(res[r, c]) and np.isfinite(res[r2, c2]):
                     w = 0.5 * (res[r, c] + res[r2, c2]) * cell * (math.sqrt(2) if dr and dc else 1)
                     I += [idx[r, c], idx[r2, c2]]
                     J += [idx[r2, c2], idx[r, c]]

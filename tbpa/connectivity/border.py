@@ -205,7 +205,8 @@ def _border_lines(border, raster_crs):
         geoms = border
     else:
         raise ValidationError(
-            f"border_flow: `border` must be a GeoDataFrame or GeoSeries, got {type(border).__name__}"
+            "border_flow: `border` must be a GeoDataFrame or GeoSeries, got "
+            f"{type(border).__name__}"
         )
     if geoms.crs is None:
         raise CRSError(
