@@ -217,8 +217,11 @@ def factorize(st: Stencil, g: np.ndarray):
     gz = np.where(valid, g, 0.0)
     w = st.factor * 0.5 * (gz[st.ea] + gz[st.eb])
     w[~(valid[st.ea] & valid[st.eb])] = 0.0
-    active = _ground_component(st, w, valid)
-    w[~(active[st.ea] & active[st.eb])] = 0.0
+    if valid[st.order_cells].all():
+        active = valid  # a full disc or square of cells is connected: skip the search
+    else:
+        active = _ground_component(st, w, valid)
+        w[~(active[st.ea] & active[st.eb])] = 0.0
 
     nrow = st.order_cells.size
     data = np.zeros(st.indices.size)
