@@ -287,8 +287,8 @@ def conductance_graph(
             continue
         w = _pair_weights(g[ra, ca][ok], g[rb, cb][ok], average, diagonal=(dr != 0 and dc != 0))
         keep = w > 0
-        ei.append(na[ok][keep])
-        ej.append(nb[ok][keep])
+        ei.append(na[ok][keep].astype(np.int32) if nodemap.size < 2**31 - 1 else na[ok][keep])
+        ej.append(nb[ok][keep].astype(np.int32) if nodemap.size < 2**31 - 1 else nb[ok][keep])
         ew.append(w[keep])
     n = int(nodemap.max()) + 1 if nodemap.size and nodemap.max() >= 0 else 0
     itype = np.int32 if n < 2**31 - 1 else np.int64

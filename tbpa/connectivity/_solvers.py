@@ -85,7 +85,8 @@ class LaplacianSolver:
     method : {"auto", "direct", "amg"}
         Also accepts Circuitscape's names "cholmod" (direct) and "cg+amg" (AMG).
     rtol : float
-        Relative residual that AMG-preconditioned CG must reach (default 1e-10).
+        Relative residual that AMG-preconditioned CG must reach (default 1e-7; Circuitscape
+        uses 1e-6).
     n_jobs : int, optional
         Threads for independent right-hand sides (default: ``tbpa.get_option("n_jobs")``).
     client : dask.distributed.Client, optional
@@ -104,7 +105,7 @@ class LaplacianSolver:
     array([0., 1., 2.])
     """
 
-    def __init__(self, matrix, *, ground=None, method: str = "auto", rtol: float = 1e-10,
+    def __init__(self, matrix, *, ground=None, method: str = "auto", rtol: float = 1e-7,
                  n_jobs: int | None = None, client=None, progress: bool | None = None,
                  overwrite: bool = False):
         if method not in _ALIASES:
@@ -181,7 +182,10 @@ class LaplacianSolver:
         else:
             import pyamg
 
-            self._ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric", max_coarse=500)
+            # strength=None: the matrix itself is the strength graph (for an M-matrix this is
+            # pyamg's default theta=0 symmetric strength) and saves a copy of the matrix
+            self._ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric", strength=None,
+                                                         max_coarse=500)
             self._M = self._ml.aspreconditioner(cycle="V")
 
     def __getstate__(self):

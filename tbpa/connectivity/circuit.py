@@ -256,6 +256,10 @@ def solve_pairwise(g: np.ndarray, focal: Focal, *, polymap=None, exclude=None, m
         graph = conductance_graph(g, is_resistance=False, connect=opts.connect,
                                   average=opts.average, regions=polymap)
         nodes = np.array([graph.node_of_cells(c[:1])[0] for c in focal.cells], dtype=np.int64)
+        if not maps:  # branches are only needed for currents: build L, then free them
+            graph.laplacian, graph.components()
+            graph.edge_i = graph.edge_j = np.zeros(0, np.int32)
+            graph.edge_w = np.zeros(0)
         acc = _pairwise_points(graph, nodes, list(range(k)), excl, maps, opts, R, emit)
         if maps:
             cum[...] = graph.to_grid(acc[0], 0.0)
