@@ -416,35 +416,40 @@ def solve_one_to_all(g: np.ndarray, focal: Focal, *, mode: str = "one_to_all", p
     str_of = np.array([float(strengths.get(i, 1.0)) for i in focal.ids])
     nodes = np.array([_first_node(graph, c) for c in focal.cells], dtype=np.int64)
     values = -np.ones(k)
-    cum = np.zeros(g.shape)
-    mx = np.full(g.shape, -9999.0)
-    maps: dict[int, tuple] = {}
+    cum_n, max_n = np.zeros(graph.n_nodes), np.zeros(graph.n_nodes)
+    done = set()
+
+    def sink(t, comp, v, cur):
+        # accumulate per node; grids only for the caller's callback
+        cum_n[comp.nodes] += cur
+        max_n[comp.nodes] = np.maximum(max_n[comp.nodes], cur)
+        done.add(t)
+        if on_node is not None:
+            on_node(focal.ids[t], _spread(graph, comp, v), _spread(graph, comp, cur))
+
     ncomp, labels = graph.components()
     for c in np.unique(labels[nodes[nodes >= 0]]) if (nodes >= 0).any() else []:
         members = [t for t in range(k) if nodes[t] >= 0 and labels[nodes[t]] == c]
         comp = _component(graph, c)
         if mode == "one_to_all":
-            _one_to_all_component(comp, nodes, members, str_of, opts, values, maps, graph)
+            _one_to_all_component(comp, nodes, members, str_of, opts, values, sink)
         else:
-            _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, maps)
-    for t, fid in enumerate(focal.ids):
-        vgrid, cgrid = maps.get(t, (np.zeros(g.shape), np.zeros(g.shape)))
-        cum += cgrid
-        np.maximum(mx, cgrid, out=mx)
-        if on_node is not None:
-            on_node(fid, vgrid, cgrid)
-    return NodeModeResult(list(focal.ids), values, cum, mx)
+            _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, sink)
+    if on_node is not None:  # unsolved nodes: empty maps, as Circuitscape writes them
+        for t in range(k):
+            if t not in done:
+                on_node(focal.ids[t], np.zeros(g.shape), np.zeros(g.shape))
+    return NodeModeResult(list(focal.ids), values, graph.to_grid(cum_n, 0.0), graph.to_grid(max_n, 0.0))
 
 
-def _one_to_all_component(comp, nodes, members, str_of, opts, values, maps, graph):
+def _one_to_all_component(comp, nodes, members, str_of, opts, values, sink):
     uniq = list(dict.fromkeys(int(nodes[t]) for t in members))
     if len(uniq) < 2:
         return  # no ground in this component: Circuitscape skips it
     loc = comp.local(np.array(uniq))
     # One factorisation with every focal node held at 0 V; h_n = harmonic with h[n] = 1.
     solver = _solver(comp.lap, loc, opts)
-    lap_csc = comp.lap.tocsc()
-    rhs = -lap_csc[:, loc].toarray()
+    rhs = -comp.lap[loc].toarray().T  # columns of the symmetric Laplacian
     rhs[loc, :] = 0.0
     h = solver.solve(rhs)
     h[loc, np.arange(len(uniq))] = 1.0
@@ -456,11 +461,10 @@ def _one_to_all_component(comp, nodes, members, str_of, opts, values, maps, grap
             continue
         v = h[:, q] * (str_of[t] / out_current[q])
         values[t] = 1.0 / out_current[q]
-        cur = node_currents(comp.edges, v)
-        maps[t] = (_spread(graph, comp, v), _spread(graph, comp, cur))
+        sink(t, comp, v, node_currents(comp.edges, v))
 
 
-def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, maps):
+def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, sink):
     n = comp.nodes.size
     # sources: each focal node injects its strength (1 A by default) at its node
     per_member = {}
@@ -494,8 +498,7 @@ def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, valu
             v = v - s.sum() * sol[:, col[ground]]
         v = v - v[ground]
         values[t] = 0.0
-        cur = node_currents(comp.edges, v)
-        maps[t] = (_spread(graph, comp, v), _spread(graph, comp, cur))
+        sink(t, comp, v, node_currents(comp.edges, v))
 
 
 @dataclass
