@@ -431,12 +431,13 @@ def _run_advanced(cfg, ini_dir, gmap, header, polymap, opts, w):
 
 
 def _points_grid(path, header):
-    """Text list 'value row col'? Circuitscape's text source/ground lists are 'value x y'."""
+    """Text source/ground list ``value row col`` (1-based row/column, as Circuitscape.jl reads it)."""
     data = _read_table(path, 3)
     out = np.full(header.shape, np.nan)
-    rows = np.ceil(header.nrows - (data[:, 2] - header.yllcorner) / header.cellsize).astype(int) - 1
-    cols = np.ceil((data[:, 1] - header.xllcorner) / header.cellsize).astype(int) - 1
+    rows, cols = data[:, 1].astype(int) - 1, data[:, 2].astype(int) - 1
     ok = (rows >= 0) & (rows < header.nrows) & (cols >= 0) & (cols < header.ncols)
+    if not ok.all():
+        warnings.warn(f"{path}: {int((~ok).sum())} entries outside the grid ignored")
     out[rows[ok], cols[ok]] = data[ok, 0]
     return out
 
