@@ -19,8 +19,8 @@ import tbpa
 from tbpa.connectivity import advanced, current_map, pairwise_resistance
 from tbpa.connectivity._laplacian import conductance_graph, laplacian
 from tbpa.connectivity._solvers import LaplacianSolver
-from tbpa.errors import (ConnectivityError, SolverMemoryError, UnreachableWarning,
-                         ValidationError)
+from tbpa.errors import (ConnectivityError, SolverMemoryError, TbpaWarning,
+                         UnreachableWarning, ValidationError)
 
 
 # ----------------------------------------------------------------------------- oracles
@@ -274,7 +274,8 @@ def test_zero_negative_nan_resistance():
     with pytest.raises(ValidationError, match="zero resistance"):
         pairwise_resistance(np.array([[1.0, 0.0, 1.0, 1.0]]), lab)
     # negative and NaN cells are barriers (no node), as in Circuitscape
-    df = pairwise_resistance(np.array([[1.0, -2.0, 1.0, 1.0]]), lab, connect="four")
+    with pytest.warns(TbpaWarning, match="negative resistance"):
+        df = pairwise_resistance(np.array([[1.0, -2.0, 1.0, 1.0]]), lab, connect="four")
     assert np.isinf(df.loc[1, 2])
     df = pairwise_resistance(np.array([[1.0, np.nan, 1.0, 1.0]]), lab, connect="four")
     assert np.isinf(df.loc[1, 2])
@@ -354,3 +355,16 @@ def test_bad_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pairwise_resistance(np.ones((2, 2)), lab)  # clean input: no warning
+
+
+def test_solver_pickles_for_dask_workers(rng):
+    """Workers receive the matrix and rebuild the factor: same answers after pickling."""
+    import pickle
+
+    g = conductance_graph(rng.uniform(1, 9, size=(12, 12)))
+    b = np.zeros((g.n_nodes, 3))
+    b[5, 0] = b[40, 1] = b[100, 2] = 1.0
+    for method in ("direct", "amg"):
+        s = LaplacianSolver(laplacian(g), method=method)
+        clone = pickle.loads(pickle.dumps(s))
+        np.testing.assert_allclose(clone.solve(b), s.solve(b), rtol=1e-12, atol=1e-14)

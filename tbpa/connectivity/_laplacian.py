@@ -23,6 +23,7 @@ All construction is vectorised with array slicing; nothing loops over cells in P
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.csgraph import connected_components as _cc
 
-from ..errors import ValidationError
+from ..errors import TbpaWarning, ValidationError
 
 __all__ = [
     "CircuitGraph",
@@ -178,13 +179,23 @@ def to_conductance(values, *, is_resistance: bool = True, nodata: float | None =
                 "Circuitscape does not allow zero resistance: give such areas as short-circuit "
                 "regions (`short_circuit=` / polygon_file) or use a small positive resistance"
             )
+        _warn_negative(arr, invalid, "resistance")
         invalid |= arr < 0
         with np.errstate(divide="ignore"):
             g = np.where(invalid, 0.0, 1.0 / np.where(invalid, 1.0, arr))
     else:
+        _warn_negative(arr, invalid, "conductance")
         invalid |= arr <= 0
         g = np.where(invalid, 0.0, arr)
     return g
+
+
+def _warn_negative(arr, invalid, what):
+    neg = int(np.count_nonzero((arr < 0) & ~invalid))
+    if neg:
+        warnings.warn(f"{neg} cell(s) with negative {what} are treated as barriers (no node), "
+                      "as Circuitscape does; fix the surface if they are not meant as nodata",
+                      TbpaWarning, stacklevel=4)
 
 
 def _node_map(g: np.ndarray, regions: np.ndarray | None) -> np.ndarray:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -50,8 +51,10 @@ BLOCK = 8
 _METHODS = ("auto", "direct", "amg")
 _ALIASES = {"cholmod": "direct", "direct": "direct", "splu": "direct", "cg+amg": "amg", "amg": "amg", "auto": "auto"}
 
-# Per-process cache of rebuilt solvers (dask workers unpickle a solver once per process).
-_REBUILT: dict[str, "LaplacianSolver"] = {}
+# Per-process cache of rebuilt solvers, so a dask worker rebuilds a factor once, not once
+# per task; bounded (most recent two) so finished solvers do not pin memory.
+_REBUILT: "OrderedDict[str, LaplacianSolver]" = OrderedDict()
+_REBUILT_MAX = 2
 _REBUILT_LOCK = threading.Lock()
 
 
@@ -201,7 +204,10 @@ class LaplacianSolver:
             if cached is None:
                 self._setup()
                 _REBUILT[self._token] = self
+                while len(_REBUILT) > _REBUILT_MAX:
+                    _REBUILT.popitem(last=False)
             else:
+                _REBUILT.move_to_end(self._token)
                 self._lu, self._ml, self._M = cached._lu, cached._ml, cached._M
 
     # -- solving ------------------------------------------------------------------------
