@@ -60,7 +60,8 @@ class AsciiHeader:
             raise ValidationError(
                 f"ASCII grids need square cells, got {abs(transform.a)} x {abs(transform.e)}"
             )
-        return cls(cols, rows, float(transform.c), float(transform.f - rows * size), float(size), nodata)
+        bottom = float(transform.f - rows * size)
+        return cls(cols, rows, float(transform.c), bottom, float(size), nodata)
 
 
 def open_text(path: str | os.PathLike):
@@ -104,7 +105,8 @@ def read_ascii_grid(path: str | os.PathLike) -> tuple[np.ndarray, AsciiHeader]:
         try:
             header[key] = float(tokens[pos + 1])
         except ValueError as exc:
-            raise DataError(f"{path}: header {tokens[pos]!r} has non-numeric value {tokens[pos + 1]!r}") from exc
+            raise DataError(f"{path}: header {tokens[pos]!r} has non-numeric value "
+                            f"{tokens[pos + 1]!r}") from exc
         pos += 2
     missing = [k for k in _KEYS[:5] if k not in header]
     if missing:
@@ -143,7 +145,8 @@ def _fmt_scalar(v: float) -> str:
 
 
 def write_ascii_grid(
-    path: str | os.PathLike, values: np.ndarray, header: AsciiHeader, *, compress: bool | None = None
+    path: str | os.PathLike, values: np.ndarray, header: AsciiHeader, *,
+    compress: bool | None = None,
 ) -> Path:
     """Write *values* as an ESRI ASCII grid, atomically.
 
@@ -153,7 +156,8 @@ def write_ascii_grid(
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape != header.shape:
-        raise ValidationError(f"write_ascii_grid: values shape {values.shape} != header shape {header.shape}")
+        raise ValidationError(f"write_ascii_grid: values shape {values.shape} != header shape "
+                              f"{header.shape}")
     path = Path(path)
     if compress is None:
         compress = path.suffix == ".gz"

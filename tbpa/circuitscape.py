@@ -124,7 +124,8 @@ def _same_grid(arr, header, ref: AsciiHeader, what):
     if arr.shape != ref.shape:
         raise DataError(f"{what} has shape {arr.shape} but the habitat map {ref.shape}")
     if not np.isclose(header.cellsize, ref.cellsize):
-        warnings.warn(f"{what}: cellsize {header.cellsize} differs from the habitat map's {ref.cellsize}")
+        warnings.warn(f"{what}: cellsize {header.cellsize} differs from the habitat map's "
+                      f"{ref.cellsize}")
 
 
 def _label_grid(path, ref, what):
@@ -286,9 +287,11 @@ def run_ini(path: str | os.PathLike, *, progress: bool | None = None) -> dict:
     ini_dir = path.resolve().parent
     scenario = _SCENARIOS.get(cfg["scenario"].strip().lower())
     if scenario is None:
-        raise UnknownNameError(f"{path}: unknown scenario {cfg['scenario']!r}; one of {sorted(_SCENARIOS)}")
+        raise UnknownNameError(f"{path}: unknown scenario {cfg['scenario']!r}; one of "
+                               f"{sorted(_SCENARIOS)}")
     solver = cfg.get("solver", "auto").strip().lower()
-    solver = {"cholmod": "direct", "cg+amg": "amg", "amg": "amg", "direct": "direct"}.get(solver, "auto")
+    names = {"cholmod": "direct", "cg+amg": "amg", "amg": "amg", "direct": "direct"}
+    solver = names.get(solver, "auto")
     opts = Options(
         connect="four" if _flag(cfg, "connect_four_neighbors_only") else "eight",
         average="resistance" if _flag(cfg, "connect_using_avg_resistances") else "conductance",
@@ -313,14 +316,16 @@ def _run_raster(cfg, ini_dir, scenario, opts):
             raise DataError("mask_file removed every cell of the habitat map")
     polymap = None
     if _flag(cfg, "use_polygons") and _is_set(cfg["polygon_file"]):
-        polymap = _label_grid(_resolve(cfg["polygon_file"], ini_dir, "polygon_file"), header, "polygon_file")
+        poly_path = _resolve(cfg["polygon_file"], ini_dir, "polygon_file")
+        polymap = _label_grid(poly_path, header, "polygon_file")
     w = _Writer(cfg, header, gmap)
     if scenario == "advanced":
         return _run_advanced(cfg, ini_dir, gmap, header, polymap, opts, w)
     focal = _read_points(_resolve(cfg["point_file"], ini_dir, "point_file"), header)
     if not focal.ids:
         raise DataError("point_file holds no focal node")
-    zero_cells = np.concatenate(focal.cells) if _flag(cfg, "set_focal_node_currents_to_zero") else None
+    zero_focal = _flag(cfg, "set_focal_node_currents_to_zero")
+    zero_cells = np.concatenate(focal.cells) if zero_focal else None
     if scenario == "pairwise":
         return _run_pairwise(cfg, ini_dir, gmap, focal, polymap, opts, w, zero_cells)
     return _run_node_mode(cfg, ini_dir, scenario, gmap, focal, polymap, opts, w, zero_cells)
@@ -336,8 +341,8 @@ def _zero(cmap, cells):
 def _run_pairwise(cfg, ini_dir, gmap, focal, polymap, opts, w, zero_cells):
     excl = None
     if _flag(cfg, "use_included_pairs") and _is_set(cfg["included_pairs_file"]):
-        excl = _read_included_pairs(_resolve(cfg["included_pairs_file"], ini_dir, "included_pairs_file"),
-                                    focal.ids)
+        pairs_path = _resolve(cfg["included_pairs_file"], ini_dir, "included_pairs_file")
+        excl = _read_included_pairs(pairs_path, focal.ids)
     cur_maps = _flag(cfg, "write_cur_maps")
     cum_only = _flag(cfg, "write_cum_cur_map_only")
     volt_maps = _flag(cfg, "write_volt_maps")
@@ -377,8 +382,8 @@ def _run_node_mode(cfg, ini_dir, scenario, gmap, focal, polymap, opts, w, zero_c
         tab = _read_table(_resolve(cfg["variable_source_file"], ini_dir, "variable_source_file"), 2)
         strengths = {int(a): float(b) for a, b in tab}
     if _flag(cfg, "use_included_pairs") and _is_set(cfg["included_pairs_file"]):
-        excl = _read_included_pairs(_resolve(cfg["included_pairs_file"], ini_dir, "included_pairs_file"),
-                                    focal.ids)
+        pairs_path = _resolve(cfg["included_pairs_file"], ini_dir, "included_pairs_file")
+        excl = _read_included_pairs(pairs_path, focal.ids)
         k = len(focal.ids)
         keep = [t for t in range(k) if k == 1 or not excl[t, np.arange(k) != t].all()]
         focal = Focal([focal.ids[t] for t in keep], [focal.cells[t] for t in keep])
@@ -420,18 +425,20 @@ def _run_advanced(cfg, ini_dir, gmap, header, polymap, opts, w):
         gnd, gh = _read_grid(gpath)
         _same_grid(gnd, gh, header, "ground_file")
     src, gnd = prepare_sources_grounds(src, gnd, _flag(cfg, "ground_file_is_resistances"),
-                                       _flag(cfg, "use_direct_grounds"), _flag(cfg, "use_unit_currents"))
+                                       _flag(cfg, "use_direct_grounds"),
+                                       _flag(cfg, "use_unit_currents"))
     policy = cfg.get("remove_src_or_gnd", "keepall").strip().lower()
     res = solve_advanced(gmap, src, gnd, polymap=polymap, policy=policy, opts=opts)
     if _flag(cfg, "write_volt_maps"):
         w.grid("voltmap", w.process_voltage(res.voltage))
     if _flag(cfg, "write_cur_maps"):
         w.grid("curmap", w.process_current(res.current))
-    return {"resistances": None, "voltage": res.voltage, "current": res.current, "files": dict(w.written)}
+    return {"resistances": None, "voltage": res.voltage, "current": res.current,
+            "files": dict(w.written)}
 
 
 def _points_grid(path, header):
-    """Text source/ground list ``value row col`` (1-based row/column, as Circuitscape.jl reads it)."""
+    """Text source/ground list ``value row col`` (1-based, as Circuitscape.jl reads it)."""
     data = _read_table(path, 3)
     out = np.full(header.shape, np.nan)
     rows, cols = data[:, 1].astype(int) - 1, data[:, 2].astype(int) - 1
@@ -458,8 +465,8 @@ def _run_network(cfg, ini_dir, scenario, opts):
     n = labels.size
     i, j = inv[: a_ids.size], inv[a_ids.size:]
     keep = (i != j) & (val > 0)
-    adj = sp.coo_matrix((np.r_[val[keep], val[keep]], (np.r_[i[keep], j[keep]], np.r_[j[keep], i[keep]])),
-                        shape=(n, n)).tocsr()
+    ii, jj, vv = i[keep], j[keep], val[keep]
+    adj = sp.coo_matrix((np.r_[vv, vv], (np.r_[ii, jj], np.r_[jj, ii])), shape=(n, n)).tocsr()
     lap = (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
     up = sp.triu(adj, k=1).tocoo()
     edge_arr = (up.row.astype(np.int64), up.col.astype(np.int64), up.data)
@@ -517,7 +524,8 @@ def _run_network(cfg, ini_dir, scenario, opts):
             if src[nodes].sum() == 0 or gnd[nodes].sum() == 0:
                 continue
             mat = lap[nodes][:, nodes] + sp.diags(fin[nodes])
-            s = LaplacianSolver(mat, ground=np.flatnonzero(np.isinf(gnd[nodes])), method=opts.solver)
+            s = LaplacianSolver(mat, ground=np.flatnonzero(np.isinf(gnd[nodes])),
+                                method=opts.solver)
             v[nodes] = s.solve(src[nodes])
         write_solution("", v, fin if fin.any() else None)
         return {"resistances": None, "voltage": v, "files": written}

@@ -82,7 +82,8 @@ def test_cli_runs_ini(cs_tree, monkeypatch, capsys):
     monkeypatch.chdir(cs_tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code = main(["circuitscape", "input/raster/one_to_all/4/oneToAllVerify4.ini", "--no-progress"])
+        code = main(["circuitscape", "input/raster/one_to_all/4/oneToAllVerify4.ini",
+                     "--no-progress"])
     assert code == 0
     assert "oneToAllVerify4_resistances.out" in capsys.readouterr().out
 
@@ -138,7 +139,8 @@ def test_raster_advanced_ini(tmp_path, monkeypatch):
     _asc("cells.asc", [[1, 1, 1]])
     _asc("src.asc", [[1, -9999, -9999]])
     _asc("gnd.asc", [[-9999, -9999, 0.5]])
-    _ini("adv.ini", scenario="advanced", habitat_file="cells.asc", habitat_map_is_resistances="True",
+    _ini("adv.ini", scenario="advanced", habitat_file="cells.asc",
+         habitat_map_is_resistances="True",
          connect_four_neighbors_only="True", source_file="src.asc", ground_file="gnd.asc",
          ground_file_is_resistances="False", output_file="o/adv.out", write_volt_maps="True",
          write_cur_maps="True")

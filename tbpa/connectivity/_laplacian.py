@@ -157,7 +157,8 @@ def _csr_laplacian(ei, ej, w, n) -> sp.csr_matrix:
     return lap
 
 
-def to_conductance(values, *, is_resistance: bool = True, nodata: float | None = None) -> np.ndarray:
+def to_conductance(values, *, is_resistance: bool = True,
+                   nodata: float | None = None) -> np.ndarray:
     """Cell conductances from a resistance or conductance array (0 = no node).
 
     NaN, ``nodata`` and non-finite or non-positive values give 0 (no node). Zero resistance
@@ -309,7 +310,8 @@ def conductance_graph(
     return CircuitGraph((rows, cols), nodemap, g, edge_i, edge_j, edge_w, n)
 
 
-def laplacian(graph: CircuitGraph | sp.spmatrix, ground_conductance: np.ndarray | None = None) -> sp.csr_matrix:
+def laplacian(graph: CircuitGraph | sp.spmatrix,
+              ground_conductance: np.ndarray | None = None) -> sp.csr_matrix:
     """Graph Laplacian ``D - A`` (CSR), plus optional per-node conductances to ground.
 
     For a :class:`CircuitGraph` the cached Laplacian is returned (do not modify it in place)

@@ -49,7 +49,8 @@ DIRECT_MAX_NODES = 1_500_000
 #: Right-hand sides per work unit (fixed, so results never depend on the worker count).
 BLOCK = 8
 _METHODS = ("auto", "direct", "amg")
-_ALIASES = {"cholmod": "direct", "direct": "direct", "splu": "direct", "cg+amg": "amg", "amg": "amg", "auto": "auto"}
+_ALIASES = {"cholmod": "direct", "direct": "direct", "splu": "direct",
+            "cg+amg": "amg", "amg": "amg", "auto": "auto"}
 
 # Per-process cache of rebuilt solvers, so a dask worker rebuilds a factor once, not once
 # per task; bounded (most recent two) so finished solvers do not pin memory.
@@ -112,7 +113,8 @@ class LaplacianSolver:
                  n_jobs: int | None = None, client=None, progress: bool | None = None,
                  overwrite: bool = False):
         if method not in _ALIASES:
-            raise ValidationError(f"solver must be one of {_METHODS} (or 'cholmod', 'cg+amg'), got {method!r}")
+            raise ValidationError(f"solver must be one of {_METHODS} (or 'cholmod', 'cg+amg'), "
+                                  f"got {method!r}")
         mat = sp.csr_matrix(matrix, dtype=np.float64)
         if mat.shape[0] != mat.shape[1]:
             raise ValidationError(f"matrix must be square, got {mat.shape}")

@@ -120,7 +120,8 @@ class Focal:
         rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
         inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1]) & (ids >= 0)
         if not inside.all():
-            warnings.warn(f"{int((~inside).sum())} focal point(s) fall outside the grid and are ignored",
+            warnings.warn(f"{int((~inside).sum())} focal point(s) fall outside the grid and are "
+                          "ignored",
                           UnreachableWarning, stacklevel=3)
         ids, rows, cols = ids[inside], rows[inside], cols[inside]
         order = np.argsort(ids, kind="stable")
@@ -352,7 +353,8 @@ def _pair_maps(graph, comp, basis, todo, opts, cum_n, max_n, emit):
                 for a, b in groups[key]:
                     cum_n[sel] += cur
                     if emit is not None:
-                        emit(a, b, lambda v=v, cur=cur: (_spread(graph, comp, v), _spread(graph, comp, cur)))
+                        emit(a, b, lambda v=v, cur=cur: (_spread(graph, comp, v),
+                                                         _spread(graph, comp, cur)))
                 max_n[sel] = np.maximum(max_n[sel], cur)
 
 
@@ -373,7 +375,8 @@ def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, emit, cum, mx):
         nodes = np.array([_first_node(graph, focal.cells[i]), _first_node(graph, focal.cells[j])])
         sub = -np.ones((2, 2))
         sub_emit = None if emit is None else (lambda a, b, grids, i=i, j=j: emit(i, j, grids))
-        acc = _pairwise_points(graph, nodes, [0, 1], np.zeros((2, 2), bool), maps, inner, sub, sub_emit)
+        acc = _pairwise_points(graph, nodes, [0, 1], np.zeros((2, 2), bool), maps, inner, sub,
+                               sub_emit)
         R[i, j] = R[j, i] = sub[0, 1]
         if maps:
             cum += graph.to_grid(acc[0], 0.0)
@@ -439,7 +442,8 @@ def solve_one_to_all(g: np.ndarray, focal: Focal, *, mode: str = "one_to_all", p
         for t in range(k):
             if t not in done:
                 on_node(focal.ids[t], np.zeros(g.shape), np.zeros(g.shape))
-    return NodeModeResult(list(focal.ids), values, graph.to_grid(cum_n, 0.0), graph.to_grid(max_n, 0.0))
+    return NodeModeResult(list(focal.ids), values, graph.to_grid(cum_n, 0.0),
+                          graph.to_grid(max_n, 0.0))
 
 
 def _one_to_all_component(comp, nodes, members, str_of, opts, values, sink):
@@ -486,7 +490,8 @@ def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, valu
     col[basis_nodes] = np.arange(basis_nodes.size)
     for t in members:
         ground = int(comp.local(np.array([nodes[t]]))[0])
-        s = np.sum([per_member[m] for m in members if m != t], axis=0) if len(members) > 1 else np.zeros(n)
+        others = [per_member[m] for m in members if m != t]
+        s = np.sum(others, axis=0) if others else np.zeros(n)
         s = np.asarray(s, dtype=np.float64)
         s[ground] = 0.0  # rmvsrc: the ground node is no source
         if s.sum() == 0:
@@ -529,7 +534,8 @@ def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, p
     gr_cells = np.nan_to_num(grounds.ravel()[on], nan=0.0, posinf=np.inf)
     inf_node = np.zeros(n, bool)
     inf_node[flat_nodes[on][np.isinf(gr_cells)]] = True
-    gnd = np.bincount(flat_nodes[on], weights=np.where(np.isinf(gr_cells), 0.0, gr_cells), minlength=n)
+    gnd = np.bincount(flat_nodes[on], weights=np.where(np.isinf(gr_cells), 0.0, gr_cells),
+                      minlength=n)
     gnd[inf_node] = np.inf
     conflict = (src != 0) & (gnd != 0)
     if policy in ("rmvsrc", "rmvall"):
@@ -581,10 +587,12 @@ def _labels(obj, grid, shape, name):
     if isinstance(obj, np.ndarray) or hasattr(obj, "dims"):
         lab = np.asarray(getattr(obj, "values", obj), dtype=np.float64)
         if lab.shape != tuple(shape):
-            raise ValidationError(f"`{name}` raster shape {lab.shape} != resistance shape {tuple(shape)}")
+            raise ValidationError(f"`{name}` raster shape {lab.shape} != resistance shape "
+                                  f"{tuple(shape)}")
         return lab, None
     if grid is None:
-        raise ValidationError(f"`{name}` as geometries needs `resistance` as a georeferenced DataArray")
+        raise ValidationError(f"`{name}` as geometries needs `resistance` as a georeferenced "
+                              "DataArray")
     from .._geom import features_to_cells
 
     fc = features_to_cells(obj, grid, name)
@@ -643,7 +651,8 @@ def _exclude_matrix(included_pairs, names):
         if a not in pos or b not in pos:
             from ..errors import UnknownNameError
 
-            raise UnknownNameError(f"included_pairs: node {a if a not in pos else b!r} is not one of {names}")
+            missing = a if a not in pos else b
+            raise UnknownNameError(f"included_pairs: node {missing!r} is not one of {names}")
         include[pos[a], pos[b]] = include[pos[b], pos[a]] = True
     return ~include
 
@@ -784,16 +793,17 @@ def current_map(resistance, nodes, *, mode: str = "pairwise", source_strengths=N
         resist = xr.DataArray(vals, dims=("node",), coords={"node": names}, name="resistance")
         cum, mx = res.cum_current, res.max_current
         dim = "node"
-    data = {"cumulative_current": _wrap(cum, grid, resistance), "max_current": _wrap(mx, grid, resistance),
+    data = {"cumulative_current": _wrap(cum, grid, resistance),
+            "max_current": _wrap(mx, grid, resistance),
             "resistance": resist}
     ds = xr.Dataset(data)
     if want and keys:
         label = ["_".join(map(str, k)) for k in keys]
         for name, stack in (("current", per_c), ("voltage", per_v)):
             if stack:
-                arr = np.stack(stack)
-                ds[name] = xr.DataArray(arr, dims=(dim + "_map", "y", "x") if grid is not None else
-                                        (dim + "_map", "row", "col")).assign_coords({dim + "_map": label})
+                dims = (dim + "_map",) + (("y", "x") if grid is not None else ("row", "col"))
+                ds[name] = xr.DataArray(np.stack(stack), dims=dims).assign_coords(
+                    {dim + "_map": label})
     ds.attrs.update(mode=mode, connect=connect, average=average, units="A")
     return ds
 
@@ -850,7 +860,8 @@ def advanced(resistance, sources, grounds, *, grounds_are_resistances: bool = Fa
     g = _conductance(values, nodata)
     src = _grid_values(sources, values.shape, "sources")
     gnd = _grid_values(grounds, values.shape, "grounds")
-    src, gnd = prepare_sources_grounds(src, gnd, grounds_are_resistances, direct_grounds, unit_currents)
+    src, gnd = prepare_sources_grounds(src, gnd, grounds_are_resistances, direct_grounds,
+                                       unit_currents)
     polymap, _ = _labels(short_circuit, grid, values.shape, "short_circuit")
     res = solve_advanced(g, src, gnd, polymap=polymap, policy=remove, opts=opts)
     if not res.solved:
