@@ -65,9 +65,10 @@ def test_gridspec_mismatch(make_raster):
 
 def test_equal_area_crs_is_laea_centred():
     crs = tbpa.crs.equal_area_crs((130.0, 42.0, 132.0, 44.0))
-    params = crs.to_dict()
-    assert params["proj"] == "laea" and params["lat_0"] == 43 and params["lon_0"] == 131
-    assert "utm" not in crs.to_proj4()
+    op = crs.coordinate_operation
+    params = {p.name: p.value for p in op.params}
+    assert op.method_name == "Lambert Azimuthal Equal Area"
+    assert params["Latitude of natural origin"] == 43 and params["Longitude of natural origin"] == 131
 
 
 def test_equal_area_crs_preserves_area():
