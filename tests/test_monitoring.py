@@ -356,3 +356,17 @@ def test_cli_transborder(capsys):
     assert main(["transborder", str(data_path("monitoring", "synthetic_camtrap_dp"))]) == 0
     out = capsys.readouterr().out
     assert "n_crossings" in out and "Panthera" in out
+
+
+def test_excel_and_geopackage_inputs(tmp_path):
+    table = pd.DataFrame({"station": ["R1", "C1"], "lon": [131.2, 130.8], "lat": [43.1, 43.0],
+                          "timestamp": ["2015-01-05T10:00:00+10:00", "2015-01-06T08:00:00+08:00"],
+                          "species": [TIGER, TIGER], "individual": ["T1", "T1"]})
+    table.to_excel(tmp_path / "det.xlsx", index=False)
+    det = read_detections(tmp_path / "det.xlsx")
+    assert det.line.tolist() == [2, 3] and det.individual_id.tolist() == ["T1", "T1"]
+    gdf = gpd.GeoDataFrame(table.drop(columns=["lon", "lat"]),
+                           geometry=gpd.points_from_xy(table.lon, table.lat), crs=4326).to_crs(LAEA)
+    gdf.to_file(tmp_path / "det.gpkg", layer="detections")
+    back = read_detections(tmp_path / "det.gpkg")
+    assert back.geometry.x.round(6).tolist() == [131.2, 130.8]  # returned in WGS 84
