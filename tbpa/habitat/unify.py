@@ -235,7 +235,8 @@ def _resample_classes(hab, weight, dst_crs, dst_transform, shape):
 
 
 def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 2,
-          keep_inputs: bool = False, progress: bool | None = None) -> xr.Dataset:
+          ancillary: dict | str | None = None, keep_inputs: bool = False,
+          progress: bool | None = None) -> xr.Dataset:
     """Reclassify, resample and mosaic national land-cover rasters into one habitat map.
 
     Parameters
@@ -253,6 +254,12 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
         countries clipped to the rasters' footprints (the landscape's LAEA).
     level : {2, 1}
         Unified legend level.
+    ancillary : dict or "latitude", optional
+        Layers that decide ambiguous classes by the crosswalks' rules (see
+        :func:`~tbpa.habitat.reclassify`): ``{ISO3: {"lat": da, "elev_m": da,
+        "coast_dist_m": da}}`` on each input's own grid, or ``"latitude"`` to derive the
+        ``lat`` layer of every input automatically (e.g. temperate vs boreal forest). Without
+        it each ambiguous class takes its highest-weight target.
     keep_inputs : bool
         Also return each input resampled over its whole footprint as ``habitat_<ISO3>``
         (not clipped to its country), e.g. to compare neighbours along a border with
@@ -301,7 +308,8 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
     kept = {}
     for k, iso3 in enumerate(tqdm(order, desc="unify", disable=not resolve_progress(progress))):
         raster, scheme, _ = parts[iso3]
-        ds = reclassify(raster, scheme, level=level, return_weight=True)
+        layers = _ancillary_for(ancillary, iso3, raster)
+        ds = reclassify(raster, scheme, level=level, return_weight=True, ancillary=layers)
         codes, conf = _resample_classes(ds["habitat"], ds["weight"], dst_crs, transform, shape)
         geom = country_cells.loc[country_cells[col].astype(str) == iso3].geometry
         inside = rasterize([(g, 1) for g in geom if g is not None and not g.is_empty],
@@ -313,6 +321,19 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
         if keep_inputs:
             kept[iso3] = codes
     return _dataset(habitat, source, confidence, kept, dst_crs, transform, sources, level, resolution)
+
+
+def _ancillary_for(ancillary, iso3, raster):
+    """The ancillary layers of one input (see ``unify``'s ``ancillary`` parameter)."""
+    if ancillary is None:
+        return None
+    if ancillary == "latitude":
+        from .crosswalks import latitude_layer
+
+        return {"lat": latitude_layer(raster)}
+    if not isinstance(ancillary, dict):
+        raise ValidationError(f"unify: `ancillary` must be a dict {{ISO3: {{name: layer}}}} or 'latitude', got {ancillary!r}")
+    return ancillary.get(iso3)
 
 
 def _dataset(habitat, source, confidence, kept, crs, transform, sources, level, resolution):
