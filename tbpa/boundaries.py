@@ -299,7 +299,7 @@ def harmonize(layers, *, crs=None, clip_to_countries: bool = False, countries=No
     # reprojection can (rarely) create self-touching rings: repair silently, it is not the input
     sites["geometry"] = [g if g.is_valid else _polygonal(shapely.make_valid(g)) for g in sites.geometry]
 
-    # findings recorded as placeholders until the geometry is in the output CRS
+    # invalid-geometry findings were kept as tuples; locate them now that sites are in the output CRS
     rows = []
     for f in findings:
         if isinstance(f, tuple):

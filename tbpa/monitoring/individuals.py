@@ -201,7 +201,7 @@ def transborder_individuals(detections: gpd.GeoDataFrame, countries: gpd.GeoData
     pandas.DataFrame
         One row per individual (index ``individual_id``) with ``species, sex, life_stage,
         countries, n_countries, n_detections, n_crossings, crossed, mcp_area_km2`` and, per
-        country ``XXX``, ``n_XXX, first_XXX, last_XXX, mcp_km2_XXX``. ``attrs["summary"]``
+        country ``<ISO3>``, ``n_<ISO3>, first_<ISO3>, last_<ISO3>, mcp_km2_<ISO3>``. ``attrs["summary"]``
         holds :func:`summarize_transborder` of it as records.
 
     Examples
