@@ -7,8 +7,10 @@ candidate-node set, one edge list and one fill-reducing ordering (geometric nest
 dissection, computed once). Inactive cells (nodata, outside the raster, or in a connected
 component without the ground) get an identity row and no edges: the matrix stays SPD and
 has the same pattern for every window, and their voltage is 0 exactly as if they had been
-removed. Each window is then one SuperLU factorisation of the grounded Laplacian in the
-precomputed order (no pivoting needed for an SPD matrix) and one solve.
+removed. The symbolic analysis of a supernodal multifrontal Cholesky (supernodes = the
+nested-dissection blocks) is also done once per stencil; each window is then one numeric
+Cholesky factorisation of the grounded Laplacian (a numba kernel; no pivoting is needed for
+an SPD matrix) and one solve per right-hand side.
 
 Graph and currents follow Circuitscape (Julia) exactly:
 
@@ -27,10 +29,10 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
+from numba import njit
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Stencil", "stencil", "solve_window", "factorize", "node_currents"]
+__all__ = ["Stencil", "stencil", "solve_window", "factorize", "node_currents", "Cholesky"]
 
 _SQRT2_INV = 1.0 / np.sqrt(2.0)
 
@@ -60,6 +62,8 @@ class Stencil:
     off_ab, off_ba, diag : ndarray of int64
         Positions in the CSC data array of (a, b), (b, a) for edges between two matrix rows,
         and of each diagonal entry.
+    plan : tuple
+        Symbolic multifrontal Cholesky analysis of that pattern (see :func:`_plan`).
     """
 
     size: int
@@ -76,13 +80,15 @@ class Stencil:
     off_ab: np.ndarray
     off_ba: np.ndarray
     diag: np.ndarray
+    plan: tuple
 
 
-def _nested_dissection(mask: np.ndarray) -> np.ndarray:
-    """Flat indices of the True cells of *mask* in geometric nested-dissection order.
+def _nested_dissection(mask: np.ndarray) -> list[np.ndarray]:
+    """Blocks of flat indices of the True cells of *mask* in nested-dissection order.
 
     A full grid row (or column) separates an 8-neighbour grid, so recursive bisection by the
-    middle row/column of the longer side gives the classic O(n log n) fill ordering.
+    middle row/column of the longer side gives the classic O(n log n) fill ordering. Each
+    block (a small leaf region or a separator) becomes one supernode of the factorisation.
     """
     ncol = mask.shape[1]
     out: list[np.ndarray] = []
@@ -117,7 +123,7 @@ def _nested_dissection(mask: np.ndarray) -> np.ndarray:
             stack.append((0, 0, 0, 0, True))
             stack.append((r0, r1, m + 1, c1, False))
             stack.append((r0, r1, c0, m, False))
-    return np.concatenate(out).astype(np.int64)
+    return [b.astype(np.int64) for b in out if b.size]
 
 
 @lru_cache(maxsize=8)
@@ -163,11 +169,31 @@ def stencil(half: int, circle: bool, four: bool) -> Stencil:
 
     node_mask = cand.copy()
     node_mask.flat[centre] = False
-    order_cells = _nested_dissection(node_mask)
+    blocks = _nested_dissection(node_mask)
+    pat = _pattern(np.concatenate(blocks), ea, eb, size)
+    # Renumber the supernodes in a postorder of their elimination tree (same fill), so
+    # that the multifrontal update matrices form a stack.
+    _, parent, _ = _symbolic(pat[1], pat[2], _block_ptr(blocks))
+    blocks = [blocks[i] for i in _postorder(parent)]
+    order_cells = np.concatenate(blocks)
+    pos, indptr, indices, inner, off_ab, off_ba, diag = _pattern(order_cells, ea, eb, size)
+    return Stencil(
+        size=size, centre=centre, pos=pos, order_cells=order_cells, ea=ea, eb=eb,
+        factor=factor, orient=orient, inner=inner, indptr=indptr, indices=indices,
+        off_ab=off_ab, off_ba=off_ba, diag=diag,
+        plan=_plan(indptr, indices, _block_ptr(blocks)),
+    )
+
+
+def _block_ptr(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([b.size for b in blocks])]).astype(np.int64)
+
+
+def _pattern(order_cells: np.ndarray, ea: np.ndarray, eb: np.ndarray, size: int):
+    """Fixed CSC pattern of the grounded matrix with rows in *order_cells* order."""
     n = order_cells.size
     pos = np.full(size * size, -1, dtype=np.int64)
     pos[order_cells] = np.arange(n)
-
     pa, pb = pos[ea], pos[eb]
     inner = (pa >= 0) & (pb >= 0)
     # Fixed pattern: diagonal + both triangles of the inner edges.
@@ -179,12 +205,214 @@ def stencil(half: int, circle: bool, four: bool) -> Stencil:
     where = np.empty(rows.size, dtype=np.int64)
     where[(m.data - 1).astype(np.int64)] = np.arange(m.data.size)
     ni = int(inner.sum())
-    return Stencil(
-        size=size, centre=centre, pos=pos, order_cells=order_cells, ea=ea, eb=eb,
-        factor=factor, orient=orient, inner=inner, indptr=m.indptr.astype(np.int32),
-        indices=m.indices.astype(np.int32), off_ab=where[n : n + ni],
-        off_ba=where[n + ni :], diag=where[:n],
-    )
+    return (pos, m.indptr.astype(np.int64), m.indices.astype(np.int64), inner,
+            where[n : n + ni], where[n + ni :], where[:n])
+
+
+# -- supernodal multifrontal Cholesky on the fixed pattern -----------------------------------
+# Every window has the same sparsity pattern, so the symbolic analysis (supernodes = the
+# nested-dissection blocks, their row structures, the assembly maps) is done once per
+# stencil; each window then costs one numeric factorisation, a numba kernel that factors each
+# supernode's dense frontal matrix (LAPACK for the large separator fronts, in-place loops for
+# the small leaf fronts). About 2x faster than SuperLU LU in the same order, and Cholesky
+# needs no pivoting for this SPD matrix.
+
+#: Supernodes with at least this many columns are factored with LAPACK/BLAS calls.
+_BIG = 16
+
+
+def _symbolic(indptr, indices, bptr):
+    """Row structure below each supernode, and the supernodal elimination tree."""
+    nb = bptr.size - 1
+    block_of = np.repeat(np.arange(nb), np.diff(bptr))
+    upd: list = [None] * nb
+    parent = np.full(nb, -1, np.int64)
+    children: list = [[] for _ in range(nb)]
+    for b in range(nb):
+        c0, c1 = bptr[b], bptr[b + 1]
+        rows = np.unique(np.concatenate([indices[indptr[c0] : indptr[c1]]]
+                                        + [upd[c] for c in children[b]]))
+        upd[b] = rows[rows >= c1]
+        if upd[b].size:
+            parent[b] = block_of[upd[b][0]]
+            children[parent[b]].append(b)
+    return upd, parent, children
+
+
+def _postorder(parent: np.ndarray) -> np.ndarray:
+    kids: list = [[] for _ in range(parent.size)]
+    roots = []
+    for b in range(parent.size):
+        (kids[parent[b]] if parent[b] >= 0 else roots).append(b)
+    out, todo = [], [(r, False) for r in reversed(roots)]
+    while todo:
+        b, done = todo.pop()
+        if done:
+            out.append(b)
+            continue
+        todo.append((b, True))
+        todo.extend((c, False) for c in reversed(kids[b]))
+    return np.array(out, dtype=np.int64)
+
+
+def _plan(indptr, indices, bptr) -> tuple:
+    """Arrays driving :func:`_mf_factor` and :func:`_mf_solve` (pattern in postorder)."""
+    upd, parent, children = _symbolic(indptr, indices, bptr)
+    nb = bptr.size - 1
+    kk = np.diff(bptr).astype(np.int64)
+    mu = np.array([u.size for u in upd], np.int64)
+    upd_ptr = np.concatenate([[0], np.cumsum(mu)]).astype(np.int64)
+    upd_rows = np.concatenate(upd).astype(np.int64)
+    # position of each update row in the parent's front (own columns first, then its rows)
+    rel = np.zeros(upd_rows.size, np.int64)
+    src, dst, aptr = [], [], [0]
+    for b in range(nb):
+        c0, c1 = bptr[b], bptr[b + 1]
+        p = parent[b]
+        if p >= 0:
+            r = upd[b]
+            rel[upd_ptr[b] : upd_ptr[b + 1]] = np.where(
+                r < bptr[p + 1], r - bptr[p], kk[p] + np.searchsorted(upd[p], r))
+        # upper triangle (row-major) of the front: A's entries (i >= j) of own columns j
+        seg = np.arange(indptr[c0], indptr[c1])
+        j = np.repeat(np.arange(c0, c1), np.diff(indptr[c0 : c1 + 1]))
+        i = indices[seg]
+        keep = i >= j
+        seg, i, j = seg[keep], i[keep], j[keep]
+        loc = np.where(i < c1, i - c0, kk[b] + np.searchsorted(upd[b], i))
+        src.append(seg)
+        dst.append((j - c0) * (kk[b] + mu[b]) + loc)
+        aptr.append(aptr[-1] + seg.size)
+    ch_ptr = np.concatenate([[0], np.cumsum([len(c) for c in children])]).astype(np.int64)
+    ch_idx = np.array([c for cs in children for c in cs], np.int64)
+    loff = np.concatenate([[0], np.cumsum(kk * (kk + mu))]).astype(np.int64)
+    depth = peak = 0  # largest stack of pending update matrices
+    for b in range(nb):
+        depth += mu[b] ** 2 - sum(mu[c] ** 2 for c in children[b])
+        peak = max(peak, depth)
+    return (bptr[:-1].astype(np.int64), kk, mu, upd_ptr, upd_rows, rel,
+            np.array(aptr, np.int64), np.concatenate(src).astype(np.int64),
+            np.concatenate(dst).astype(np.int64), ch_ptr, ch_idx, loff, np.int64(peak))
+
+
+@njit(cache=True)
+def _mf_factor(data, col0, kk, mu, upd_ptr, upd_rows, rel, aptr, asm_src, asm_dst,
+               ch_ptr, ch_idx, loff, peak, big):
+    """Numeric multifrontal Cholesky; returns the factor rows R (R[j, i] = L[i, j])."""
+    nb = kk.size
+    out = np.empty(loff[nb])
+    stack = np.empty(peak)
+    top = 0
+    for b in range(nb):
+        k = kk[b]
+        u = mu[b]
+        m = k + u
+        # front (upper triangle, row-major): own entries of A + children's updates
+        f = np.zeros(m * m)
+        for e in range(aptr[b], aptr[b + 1]):
+            f[asm_dst[e]] += data[asm_src[e]]
+        for q in range(ch_ptr[b], ch_ptr[b + 1]):
+            top -= mu[ch_idx[q]] ** 2
+        s = top
+        for q in range(ch_ptr[b], ch_ptr[b + 1]):
+            c = ch_idx[q]
+            uc = mu[c]
+            r0 = upd_ptr[c]
+            for a in range(uc):
+                ra = rel[r0 + a] * m
+                base = s + a * uc
+                for t in range(a, uc):
+                    f[ra + rel[r0 + t]] += stack[base + t]
+            s += uc * uc
+        o = loff[b]
+        if k >= big:
+            f2 = f.reshape(m, m)
+            a11 = np.empty((k, k))
+            for i in range(k):
+                for j in range(i, k):
+                    a11[i, j] = f2[i, j]
+                    a11[j, i] = f2[i, j]
+            l11 = np.linalg.cholesky(a11)
+            rb = out[o : o + k * m].reshape(k, m)
+            rb[:, :k] = l11.T
+            if u > 0:
+                x = np.linalg.solve(l11, np.ascontiguousarray(f2[:k, k:]))  # = L21^T
+                rb[:, k:] = x
+                upd = np.dot(x.T.copy(), x)
+                for a in range(u):
+                    for t in range(a, u):
+                        stack[top + a * u + t] = f2[k + a, k + t] - upd[a, t]
+                top += u * u
+        else:
+            # in-place right-looking elimination of the k own columns (upper triangle)
+            for j in range(k):
+                jm = j * m
+                d = np.sqrt(f[jm + j])
+                f[jm + j] = d
+                inv = 1.0 / d
+                for i in range(j + 1, m):
+                    f[jm + i] *= inv
+                for i in range(j + 1, m):
+                    fi = f[jm + i]
+                    if fi != 0.0:
+                        im = i * m
+                        for t in range(i, m):
+                            f[im + t] -= fi * f[jm + t]
+            out[o : o + k * m] = f[: k * m]
+            for a in range(u):
+                src = (k + a) * m + k
+                for t in range(a, u):
+                    stack[top + a * u + t] = f[src + t]
+            top += u * u
+    return out
+
+
+@njit(cache=True)
+def _mf_solve(r, x, col0, kk, mu, upd_ptr, upd_rows, loff):
+    """Solve L L^T y = x in place with the factor rows of :func:`_mf_factor`."""
+    nb = kk.size
+    for b in range(nb):
+        k, u, c0, o, r0 = kk[b], mu[b], col0[b], loff[b], upd_ptr[b]
+        m = k + u
+        for j in range(k):
+            row = o + j * m
+            xj = x[c0 + j] / r[row + j]
+            x[c0 + j] = xj
+            for i in range(j + 1, k):
+                x[c0 + i] -= r[row + i] * xj
+            for a in range(u):
+                x[upd_rows[r0 + a]] -= r[row + k + a] * xj
+    for b in range(nb - 1, -1, -1):
+        k, u, c0, o, r0 = kk[b], mu[b], col0[b], loff[b], upd_ptr[b]
+        m = k + u
+        for j in range(k - 1, -1, -1):
+            row = o + j * m
+            t = x[c0 + j]
+            for i in range(j + 1, k):
+                t -= r[row + i] * x[c0 + i]
+            for a in range(u):
+                t -= r[row + k + a] * x[upd_rows[r0 + a]]
+            x[c0 + j] = t / r[row + j]
+    return x
+
+
+class Cholesky:
+    """Numeric Cholesky factor of one window's grounded Laplacian (see :func:`factorize`)."""
+
+    __slots__ = ("rows", "plan")
+
+    def __init__(self, plan: tuple, data: np.ndarray):
+        self.plan = plan
+        self.rows = _mf_factor(data, *plan, _BIG)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        p = self.plan
+        return _mf_solve(self.rows, np.array(b, dtype=np.float64), p[0], p[1], p[2], p[3],
+                         p[4], p[11])
 
 
 def _ground_component(st: Stencil, w: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -207,8 +435,8 @@ def factorize(st: Stencil, g: np.ndarray):
 
     Returns
     -------
-    (lu, w, active) or None
-        SuperLU factor, edge conductances and active-cell mask; None when the ground cell
+    (chol, w, active) or None
+        :class:`Cholesky` factor, edge conductances and active-cell mask; None when the ground cell
         is inactive (then the window carries no current, as in Circuitscape).
     """
     valid = np.isfinite(g) & (g > 0)
@@ -223,7 +451,6 @@ def factorize(st: Stencil, g: np.ndarray):
         active = _ground_component(st, w, valid)
         w[~(active[st.ea] & active[st.eb])] = 0.0
 
-    nrow = st.order_cells.size
     data = np.zeros(st.indices.size)
     deg = np.bincount(st.ea, w, minlength=st.size**2) + np.bincount(st.eb, w, minlength=st.size**2)
     dvals = deg[st.order_cells]
@@ -232,10 +459,7 @@ def factorize(st: Stencil, g: np.ndarray):
     wi = w[st.inner]
     data[st.off_ab] = -wi
     data[st.off_ba] = -wi
-    a = sp.csc_matrix((data, st.indices, st.indptr), shape=(nrow, nrow))
-    lu = spla.splu(a, permc_spec="NATURAL", diag_pivot_thresh=0.0,
-                   options={"SymmetricMode": True})
-    return lu, w, active
+    return Cholesky(st.plan, data), w, active
 
 
 def node_currents(st: Stencil, w: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -274,11 +498,11 @@ def solve_window(st: Stencil, g: np.ndarray, source: np.ndarray, factor=None) ->
     out = np.zeros(st.size * st.size)
     if fac is None:
         return out
-    lu, w, active = fac
+    chol, w, active = fac
     b = np.where(active, source, 0.0)[st.order_cells]
     if not np.any(b):
         return out
-    x = lu.solve(b)
+    x = chol.solve(b)
     v = np.zeros(st.size * st.size)
     v[st.order_cells] = x
     return node_currents(st, w, v)

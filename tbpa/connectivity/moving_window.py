@@ -311,7 +311,7 @@ class _FPCache:
             return self.items[key]
         val = ws.factorize(st, g)
         if val is not None:
-            nbytes = 12.0 * (val[0].L.nnz + val[0].U.nnz) + 1.0
+            nbytes = val[0].nbytes + 1.0
             self.maxsize = max(2, min(wanted, int(self.budget_bytes // nbytes)))
         self.items[key] = val
         while len(self.items) > self.maxsize:
