@@ -24,17 +24,22 @@ Graph and currents follow Circuitscape (Julia) exactly:
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
+from numba.extending import get_cython_function_address
 from scipy.sparse.csgraph import connected_components
 
 __all__ = ["Stencil", "stencil", "solve_window", "factorize", "node_currents", "Cholesky"]
 
 _SQRT2_INV = 1.0 / np.sqrt(2.0)
+
+#: Nested dissection stops at regions of at most this many cells (one dense supernode each).
+_LEAF = 16
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def _nested_dissection(mask: np.ndarray) -> list[np.ndarray]:
         if n == 0:
             continue
         h, w = r1 - r0, c1 - c0
-        if n <= 48 or min(h, w) <= 2:
+        if n <= _LEAF or min(h, w) <= 2:
             rr, cc = np.nonzero(sub)
             out.append((r0 + rr) * ncol + (c0 + cc))
             continue
@@ -218,7 +223,40 @@ def _pattern(order_cells: np.ndarray, ea: np.ndarray, eb: np.ndarray, size: int)
 # needs no pivoting for this SPD matrix.
 
 #: Supernodes with at least this many columns are factored with LAPACK/BLAS calls.
-_BIG = 16
+_BIG = 4
+
+
+def _lapack(module, name: str, nargs: int):
+    """ctypes handle of a Fortran BLAS/LAPACK routine exported by scipy (callable in numba)."""
+    addr = get_cython_function_address(f"scipy.linalg.cython_{module}", name)
+    return ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * nargs))(addr)
+
+
+_dpotrf = _lapack("lapack", "dpotrf", 5)
+_dtrsm = _lapack("blas", "dtrsm", 11)
+_dsyrk = _lapack("blas", "dsyrk", 10)
+
+
+@njit
+def _partial_cholesky(f, m, k):
+    """Eliminate the first *k* of the *m* columns of a front in place (LAPACK/BLAS).
+
+    *f* is the row-major upper triangle of the front, i.e. the column-major lower triangle:
+    potrf gives L11, trsm L21 = F21 L11^-T, syrk F22 -= L21 L21^T. Returns potrf's info.
+    """
+    ch = np.array([76, 82, 84, 78], dtype=np.uint8)  # "L", "R", "T", "N"
+    ints = np.array([m, k, m - k, 0], dtype=np.int32)
+    alpha = np.array([1.0, -1.0])
+    _dpotrf(ch[0:].ctypes, ints[1:].ctypes, f.ctypes, ints[0:].ctypes, ints[3:].ctypes)
+    if m > k and ints[3] == 0:
+        f21 = f[k:].ctypes
+        _dtrsm(ch[1:].ctypes, ch[0:].ctypes, ch[2:].ctypes, ch[3:].ctypes, ints[2:].ctypes,
+               ints[1:].ctypes, alpha[0:].ctypes, f.ctypes, ints[0:].ctypes, f21,
+               ints[0:].ctypes)
+        _dsyrk(ch[0:].ctypes, ch[3:].ctypes, ints[2:].ctypes, ints[1:].ctypes,
+               alpha[1:].ctypes, f21, ints[0:].ctypes, alpha[0:].ctypes,
+               f[k + k * m :].ctypes, ints[0:].ctypes)
+    return ints[3]
 
 
 def _symbolic(indptr, indices, bptr):
@@ -295,7 +333,7 @@ def _plan(indptr, indices, bptr) -> tuple:
             np.concatenate(dst).astype(np.int64), ch_ptr, ch_idx, loff, np.int64(peak))
 
 
-@njit(cache=True)
+@njit  # not cached: it calls LAPACK through process-specific ctypes addresses
 def _mf_factor(data, col0, kk, mu, upd_ptr, upd_rows, rel, aptr, asm_src, asm_dst,
                ch_ptr, ch_idx, loff, peak, big):
     """Numeric multifrontal Cholesky; returns the factor rows R (R[j, i] = L[i, j])."""
@@ -326,23 +364,8 @@ def _mf_factor(data, col0, kk, mu, upd_ptr, upd_rows, rel, aptr, asm_src, asm_ds
             s += uc * uc
         o = loff[b]
         if k >= big:
-            f2 = f.reshape(m, m)
-            a11 = np.empty((k, k))
-            for i in range(k):
-                for j in range(i, k):
-                    a11[i, j] = f2[i, j]
-                    a11[j, i] = f2[i, j]
-            l11 = np.linalg.cholesky(a11)
-            rb = out[o : o + k * m].reshape(k, m)
-            rb[:, :k] = l11.T
-            if u > 0:
-                x = np.linalg.solve(l11, np.ascontiguousarray(f2[:k, k:]))  # = L21^T
-                rb[:, k:] = x
-                upd = np.dot(x.T.copy(), x)
-                for a in range(u):
-                    for t in range(a, u):
-                        stack[top + a * u + t] = f2[k + a, k + t] - upd[a, t]
-                top += u * u
+            if _partial_cholesky(f, m, k) != 0:
+                raise ValueError("window matrix is not positive definite")
         else:
             # in-place right-looking elimination of the k own columns (upper triangle)
             for j in range(k):
@@ -358,12 +381,13 @@ def _mf_factor(data, col0, kk, mu, upd_ptr, upd_rows, rel, aptr, asm_src, asm_ds
                         im = i * m
                         for t in range(i, m):
                             f[im + t] -= fi * f[jm + t]
-            out[o : o + k * m] = f[: k * m]
-            for a in range(u):
-                src = (k + a) * m + k
-                for t in range(a, u):
-                    stack[top + a * u + t] = f[src + t]
-            top += u * u
+        # rows j < k now hold L[:, j]; the trailing block is the update matrix
+        out[o : o + k * m] = f[: k * m]
+        for a in range(u):
+            src = (k + a) * m + k
+            for t in range(a, u):
+                stack[top + a * u + t] = f[src + t]
+        top += u * u
     return out
 
 
@@ -464,21 +488,40 @@ def factorize(st: Stencil, g: np.ndarray):
 
 def node_currents(st: Stencil, w: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Circuitscape node currents (max of in- and outflow) of one solved window."""
-    n = st.size * st.size
-    f = st.orient * w * (v[st.ea] - v[st.eb])  # flow from lower to higher node number
-    # Which endpoint is the lower-numbered one (Circuitscape's orientation)?
-    lo = np.where(st.orient > 0, st.ea, st.eb)
-    hi = np.where(st.orient > 0, st.eb, st.ea)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fp = np.where(np.abs(f / f.max()) < 1e-8, 0.0, f) if f.size else f
-        fn = np.where(np.abs(-f / (-f).max()) < 1e-8, 0.0, -f) if f.size else f
-    # positive orientation: inflow (lo -> hi adds to hi, negative adds to lo)
-    inflow = np.bincount(hi, np.where(fp > 0, fp, 0.0), minlength=n)
-    inflow += np.bincount(lo, np.where(fp < 0, -fp, 0.0), minlength=n)
-    # negative orientation: outflow (fn > 0: hi -> lo leaves hi)
-    outflow = np.bincount(hi, np.where(fn > 0, fn, 0.0), minlength=n)
-    outflow += np.bincount(lo, np.where(fn < 0, -fn, 0.0), minlength=n)
-    return np.maximum(inflow, outflow)
+    return _node_currents_kernel(st.orient, w, v, st.ea, st.eb, st.size * st.size)
+
+
+@njit(cache=True, error_model="numpy")
+def _node_currents_kernel(orient, w, v, ea, eb, n):
+    # branch flow from the lower- to the higher-numbered node (Circuitscape's orientation)
+    ne = ea.size
+    f = np.empty(ne)
+    fmax = -np.inf
+    gmax = -np.inf
+    for e in range(ne):
+        fe = orient[e] * w[e] * (v[ea[e]] - v[eb[e]])
+        f[e] = fe
+        fmax = max(fmax, fe)
+        gmax = max(gmax, -fe)
+    in_hi = np.zeros(n)
+    in_lo = np.zeros(n)
+    out_hi = np.zeros(n)
+    out_lo = np.zeros(n)
+    for e in range(ne):
+        lo, hi = (ea[e], eb[e]) if orient[e] > 0 else (eb[e], ea[e])
+        fe = f[e]
+        # flows below 1e-8 of the largest (per orientation) are dropped
+        fp = 0.0 if abs(fe / fmax) < 1e-8 else fe
+        fn = 0.0 if abs(-fe / gmax) < 1e-8 else -fe
+        if fp > 0:  # positive orientation: inflow
+            in_hi[hi] += fp
+        elif fp < 0:
+            in_lo[lo] -= fp
+        if fn > 0:  # negative orientation: outflow
+            out_hi[hi] += fn
+        elif fn < 0:
+            out_lo[lo] -= fn
+    return np.maximum(in_hi + in_lo, out_hi + out_lo)
 
 
 def solve_window(st: Stencil, g: np.ndarray, source: np.ndarray, factor=None) -> np.ndarray:
