@@ -11,8 +11,9 @@ positive definite), then prepares ONE of:
     two triangular solves. Fast and exact for small and medium grids; memory grows like
     ``n log n``.
 ``"amg"``
-    Conjugate gradients preconditioned by a pyamg smoothed-aggregation hierarchy, built once
-    and reused for every right-hand side. Memory grows like ``n``; used for large grids.
+    Conjugate gradients preconditioned by a V-cycle of a smoothed-aggregation hierarchy
+    (pyamg, tuned for Laplacians: see :class:`_VCycle`), built once and reused for every
+    right-hand side. Memory grows like ``n``; used for large grids.
     Each solve checks its true residual and raises :class:`~tbpa.errors.ConnectivityError`
     when CG did not converge, rather than returning an inaccurate answer.
 
@@ -185,13 +186,8 @@ class LaplacianSolver:
             self._lu = spla.splu(csc, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                                  options={"SymmetricMode": True})
         else:
-            import pyamg
-
-            # strength=None: the matrix itself is the strength graph (for an M-matrix this is
-            # pyamg's default theta=0 symmetric strength) and saves a copy of the matrix
-            self._ml = pyamg.smoothed_aggregation_solver(A, symmetry="symmetric", strength=None,
-                                                         max_coarse=500)
-            self._M = self._ml.aspreconditioner(cycle="V")
+            self._ml = _VCycle(A)
+            self._M = spla.LinearOperator(A.shape, matvec=self._ml, dtype=np.float64)
 
     def __getstate__(self):
         # Factor objects cannot be pickled: ship the matrix; workers rebuild (once each).
@@ -286,6 +282,88 @@ class LaplacianSolver:
         bb[self.ground] = 0.0
         r = (bb - self._A @ x)[self.free]
         return float(np.linalg.norm(r) / max(np.linalg.norm(bb[self.free]), 1e-300))
+
+
+class _VCycle:
+    """V(1,1)-cycle of a smoothed-aggregation hierarchy: CG's preconditioner (callable).
+
+    Smoothed aggregation (Vanek, Mandel & Brezina 1996) specialised to grounded graph
+    Laplacians, which are symmetric M-matrices whose near-null space is the constant vector:
+
+    * aggregates: pyamg's standard aggregation of the matrix graph itself (for an M-matrix
+      this is pyamg's default theta = 0 symmetric strength, without a copy of the matrix);
+    * tentative prolongator ``T``: one 1 per aggregated node (the constant is kept exactly on
+      every level, so no candidate fitting or improvement sweeps are needed); grounded nodes
+      (identity rows) belong to no aggregate;
+    * prolongator ``P = T - omega W^-1 A T`` with ``W`` the absolute row sums (a Gershgorin
+      bound, pyamg's ``weighting="local"``); a Laplacian row's absolute sum is twice its
+      diagonal, so ``omega = 2`` is a damping of 1 relative to D^-1 A (fewest CG iterations
+      among 4/3, 2 and 2.5 on log-normal test grids). No spectral-radius estimate: pyamg's
+      default runs Arnoldi on every level, which took most of its set-up time and memory;
+    * Galerkin coarse matrix ``P' A P``; coarsen until at most ``max_coarse`` nodes, which
+      are solved by a dense pseudo-inverse.
+
+    The cycle: one forward Gauss-Seidel sweep (pyamg's compiled kernel) before the coarse
+    correction and one backward sweep after it, which keeps the preconditioner symmetric, as
+    CG needs; every level is CSR and the restriction is ``P.T`` (no stored copy).
+    Against pyamg's ``smoothed_aggregation_solver`` + ``aspreconditioner`` with defaults this
+    set up about 8x faster with a third of the extra memory, and each CG iteration costs
+    about half (measured on 1 M and 9 M-node grids; see docs/performance.md).
+    """
+
+    def __init__(self, A: sp.csr_matrix, max_coarse: int = 500, omega: float = 2.0):
+        self.levels = []
+        while A.shape[0] > max_coarse:
+            P = _smoothed_prolongator(A, omega)
+            if P is None:  # nothing left to aggregate (e.g. only grounded nodes)
+                break
+            self.levels.append((A, P))
+            A = (P.T.tocsr() @ (A @ P)).tocsr()
+        # coarsest level: nonsingular once grounded; pinv also copes with a stray null vector
+        self.coarse = (np.linalg.pinv(A.toarray()) if A.shape[0] <= 4 * max_coarse
+                       else spla.factorized(A.tocsc()))
+
+    def _coarse_solve(self, b: np.ndarray) -> np.ndarray:
+        return self.coarse @ b if isinstance(self.coarse, np.ndarray) else self.coarse(b)
+
+    def __call__(self, b: np.ndarray) -> np.ndarray:
+        return self._cycle(np.ravel(b), 0)
+
+    def _cycle(self, b: np.ndarray, i: int) -> np.ndarray:
+        if i == len(self.levels):
+            return self._coarse_solve(b)
+        from pyamg.amg_core import gauss_seidel
+
+        A, P = self.levels[i]
+        n = A.shape[0]
+        x = np.zeros_like(b)
+        gauss_seidel(A.indptr, A.indices, A.data, x, b, 0, n, 1)
+        x += P @ self._cycle(P.T @ (b - A @ x), i + 1)
+        gauss_seidel(A.indptr, A.indices, A.data, x, b, n - 1, -1, -1)
+        return x
+
+
+def _smoothed_prolongator(A: sp.csr_matrix, omega: float) -> sp.csr_matrix | None:
+    """``T - omega W^-1 A T`` for pyamg's standard aggregates of A (None: no coarsening)."""
+    from pyamg.aggregation import standard_aggregation
+
+    n = A.shape[0]
+    agg_op = sp.csr_matrix(standard_aggregation(A)[0])
+    n_agg = agg_op.shape[1]
+    if n_agg == 0 or n_agg >= n:
+        return None
+    # T: the aggregation operator itself (one 1 per aggregated row, empty rows otherwise)
+    T = sp.csr_matrix((np.ones(agg_op.nnz), agg_op.indices, agg_op.indptr), shape=(n, n_agg))
+    del agg_op
+    AT = A @ T
+    # absolute row sums without a copy of A (reduceat gives junk for empty rows: zeroed)
+    starts = np.minimum(A.indptr[:-1], max(A.nnz - 1, 0))
+    absrow = np.add.reduceat(np.abs(A.data), starts) if A.nnz else np.zeros(n)
+    absrow[np.diff(A.indptr) == 0] = 0.0
+    scale = np.where(absrow > 0, -omega / np.where(absrow > 0, absrow, 1.0), 0.0)
+    AT.data *= np.repeat(scale, np.diff(AT.indptr))
+    # a sparse sum, not an in-place diagonal update: A @ T drops entries that cancel to 0
+    return (AT + T).tocsr()
 
 
 @njit(cache=True)
