@@ -395,27 +395,33 @@ def _mf_factor(data, col0, kk, mu, upd_ptr, upd_rows, rel, aptr, asm_src, asm_ds
 def _mf_solve(r, x, col0, kk, mu, upd_ptr, upd_rows, loff):
     """Solve L L^T y = x in place with the factor rows of :func:`_mf_factor`."""
     nb = kk.size
+    tmp = np.empty(mu.max() if nb else 0)
     for b in range(nb):
         k, u, c0, o, r0 = kk[b], mu[b], col0[b], loff[b], upd_ptr[b]
         m = k + u
+        tmp[:u] = 0.0
         for j in range(k):
             row = o + j * m
             xj = x[c0 + j] / r[row + j]
             x[c0 + j] = xj
             for i in range(j + 1, k):
                 x[c0 + i] -= r[row + i] * xj
-            for a in range(u):
-                x[upd_rows[r0 + a]] -= r[row + k + a] * xj
+            for a in range(u):  # contiguous; scattered once below
+                tmp[a] += r[row + k + a] * xj
+        for a in range(u):
+            x[upd_rows[r0 + a]] -= tmp[a]
     for b in range(nb - 1, -1, -1):
         k, u, c0, o, r0 = kk[b], mu[b], col0[b], loff[b], upd_ptr[b]
         m = k + u
+        for a in range(u):
+            tmp[a] = x[upd_rows[r0 + a]]
         for j in range(k - 1, -1, -1):
             row = o + j * m
             t = x[c0 + j]
             for i in range(j + 1, k):
                 t -= r[row + i] * x[c0 + i]
             for a in range(u):
-                t -= r[row + k + a] * x[upd_rows[r0 + a]]
+                t -= r[row + k + a] * tmp[a]
             x[c0 + j] = t / r[row + j]
     return x
 
