@@ -338,7 +338,16 @@ def laplacian(graph: CircuitGraph | sp.spmatrix,
 
 def connected_components(graph: CircuitGraph | sp.spmatrix) -> tuple[int, np.ndarray]:
     """Number of connected components and a component label per node."""
-    mat = graph.laplacian if isinstance(graph, CircuitGraph) else sp.csr_matrix(graph)
+    if isinstance(graph, CircuitGraph):
+        mat = graph.laplacian
+        if mat.shape[0] == 0:
+            return 0, np.zeros(0, dtype=np.int64)
+        # The Laplacian is structurally symmetric, so its strong components are its
+        # components; scipy's undirected search would first build a transposed copy of the
+        # matrix (1 GB at 9 M cells). The diagonal only adds self-loops.
+        n, labels = _cc(mat, directed=True, connection="strong")
+        return int(n), labels.astype(np.int64)
+    mat = sp.csr_matrix(graph)
     if mat.shape[0] == 0:
         return 0, np.zeros(0, dtype=np.int64)
     n, labels = _cc(mat, directed=False)  # the diagonal only adds self-loops
