@@ -68,7 +68,7 @@ def estimate_memory_gb(n: int, nnz: int, method: str) -> float:
     Direct: SuperLU's L+U hold about ``6 n log2 n`` entries on 8-neighbour grids (measured
     on 0.1-1 M-node grids), 12 bytes each, and the factorisation peaks at about 2.4 times
     that. AMG: the matrix, its hierarchy and set-up temporaries come to about 2.1 copies of
-    the matrix, plus ten vectors (CG and the cycle): 2.7 GiB estimated for a 9 M-cell
+    the matrix, plus ten vectors (CG and the cycle): 2.6 GiB estimated for a 9 M-cell
     8-neighbour grid, whose whole single solve measured 2.7 GiB peak RSS.
     """
     n = max(int(n), 2)
