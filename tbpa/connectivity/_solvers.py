@@ -341,7 +341,11 @@ class _VCycle:
         n = A.shape[0]
         x = np.zeros_like(b)
         gauss_seidel(A.indptr, A.indices, A.data, x, b, 0, n, 1)
-        x += P @ self._cycle(P.T @ (b - A @ x), i + 1)
+        r = A @ x
+        np.subtract(b, r, out=r)  # residual in place: one fine-level vector fewer
+        xc = self._cycle(P.T @ r, i + 1)
+        del r
+        x += P @ xc
         gauss_seidel(A.indptr, A.indices, A.data, x, b, n - 1, -1, -1)
         return x
 
