@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_omniscape.py            # 2 M cells, radius 100, block 11
     python benchmarks/bench_omniscape.py --quick    # 250 k cells, radius 40, block 7
     python benchmarks/bench_omniscape.py --sample-cols 32  # every 32nd column of targets
+    python benchmarks/bench_omniscape.py --workers 2       # full run, 2 workers only
 
 By default every window is solved. With ``--sample-cols S`` only the targets of every S-th
 column of targets are solved (whole columns, so edge and interior windows and the
@@ -64,7 +65,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="250 k cells, radius 40, block 7")
     ap.add_argument("--sample-cols", type=int, default=None,
                     help="solve only every S-th column of targets and extrapolate")
+    ap.add_argument("--workers", default="1,2",
+                    help="comma-separated numbers of Dask workers to time (default 1,2)")
     args = ap.parse_args()
+    counts = [int(w) for w in args.workers.split(",")]
     side, radius, block = (500, 40, 7) if args.quick else (1415, 100, 11)
     res, src = landscape(side)
     n_all = mw.targets(src, block).shape[0]
@@ -76,7 +80,7 @@ def main() -> None:
 
     rows = []
     maps = {}
-    for n in (1, 2):
+    for n in counts:
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                           dashboard_address=None, memory_limit="3.5GB") as cluster, \
                 Client(cluster) as client:
@@ -84,14 +88,17 @@ def main() -> None:
             worker_rss = max(client.run(_rss_gb).values())
         maps[n] = cum
         rows.append((n, nw, t, t / nw, t / nw * n_all, worker_rss))
-    same = np.array_equal(maps[1], maps[2])
+    first = maps[counts[0]]
+    same = all(np.array_equal(first, m) for m in maps.values())
     print(f"\n{'workers':>7} {'windows':>8} {'time s':>9} {'s/window':>9} "
           f"{'full run s (est.)':>18} "
           f"{'worker RSS GB':>14}")
     for n, nw, t, per, full, rss in rows:
         print(f"{n:>7} {nw:>8} {t:>9.1f} {per:>9.3f} {full:>18.0f} {rss:>14.2f}")
-    print(f"\nspeed-up 2 vs 1 workers: {rows[0][2] / rows[1][2]:.2f}x; identical maps: {same}; "
-          f"client peak RSS {_rss_gb():.2f} GB; cores {os.cpu_count()}")
+    if len(rows) > 1:
+        print(f"\nspeed-up {rows[-1][0]} vs {rows[0][0]} workers: "
+              f"{rows[0][2] / rows[-1][2]:.2f}x; identical maps: {same}")
+    print(f"client peak RSS {_rss_gb():.2f} GB; cores {os.cpu_count()}")
 
 
 if __name__ == "__main__":
