@@ -23,6 +23,7 @@ Run::
 
     python benchmarks/bench_circuit.py            # full
     python benchmarks/bench_circuit.py --loop-pairs 5 --skip-9m
+    python benchmarks/bench_circuit.py --only-9m   # the 9 M single solve alone
 """
 
 from __future__ import annotations
@@ -200,6 +201,8 @@ def main(argv=None):
     p.add_argument("--loop-pairs", type=int, default=45,
                    help="pairs actually solved by the per-pair loops (extrapolated to all)")
     p.add_argument("--skip-9m", action="store_true")
+    p.add_argument("--only-9m", action="store_true",
+                   help="run only the 9 M-cell tbpa single solve (memory / time target)")
     a = p.parse_args(argv)
     if a.worker:
         kw = json.loads(a.kw)
@@ -208,6 +211,14 @@ def main(argv=None):
     k = a.points
     npairs = k * (k - 1) // 2
     rows = []
+    if a.only_9m:
+        r = run_worker("tbpa-single", n_side=a.big_side)
+        if "error" in r:
+            print(f"9M tbpa single solve FAILED: {r['error']} (peak {r['rss_gb']:.2f} GiB)")
+            return 1
+        print(f"9M tbpa single solve: wall {r['wall']:.1f} s, cpu {r['cpu']:.1f} s, "
+              f"peak RSS {r['rss_gb']:.2f} GiB, R = {r['r']:.9f}")
+        return 0
     base = dict(n_side=a.side, k=k)
     t = run_worker("tbpa-pairwise", **base)
     rows.append(("1M, 10 pts: all pairs + cum. current", "tbpa (k-1 solves, auto=direct)", t, 1.0))

@@ -257,7 +257,10 @@ def solve_pairwise(g: np.ndarray, focal: Focal, *, polymap=None, exclude=None, m
         graph = conductance_graph(g, is_resistance=False, connect=opts.connect,
                                   average=opts.average, regions=polymap)
         nodes = np.array([graph.node_of_cells(c[:1])[0] for c in focal.cells], dtype=np.int64)
-        if not maps:  # branches are only needed for currents: build L, then free them
+        if not maps:
+            # the node map is only needed to spread maps, the branches only for currents:
+            # free both (raster-sized) before the Laplacian's solve
+            graph.nodemap = None
             graph.laplacian, graph.components()
             graph.edge_i = graph.edge_j = np.zeros(0, np.int32)
             graph.edge_w = np.zeros(0)
@@ -309,9 +312,11 @@ def _pairwise_points(graph, nodes, index, excl, maps, opts, R, emit):
         comp.lap = None
         rhs = np.zeros((comp.nodes.size, len(uniq) - 1))
         rhs[loc[1:], np.arange(len(uniq) - 1)] = 1.0
+        sol = solver.solve(rhs, overwrite_b=True)  # rhs is not needed again: no copy
+        del solver, rhs  # frees the factorisation / hierarchy before the basis is filled
         basis = np.zeros((comp.nodes.size, len(uniq)))
-        basis[:, 1:] = solver.solve(rhs)
-        del solver  # frees the factorisation before the maps
+        basis[:, 1:] = sol
+        del sol
         col = {nd: t for t, nd in enumerate(uniq)}
         todo = []
         for ai, a in enumerate(members):
