@@ -319,11 +319,22 @@ class _VCycle:
     def __init__(self, A: sp.csr_matrix, max_coarse: int = 500, omega: float = 2.0):
         self.levels = []
         while A.shape[0] > max_coarse:
-            P = _smoothed_prolongator(A, omega)
-            if P is None:  # nothing left to aggregate (e.g. only grounded nodes)
+            built = _smoothed_prolongator(A, omega)
+            if built is None:  # nothing left to aggregate (e.g. only grounded nodes)
                 break
+            P, agg = built
+            del built  # the tuple would keep a replaced finest P alive
+            Ac = _galerkin(A, P)
+            if not self.levels:
+                # finest level: apply P = T + diag(scale) A T from the aggregates and A
+                # itself instead of storing it (0.3 GiB at 9 M nodes, at the solve's peak);
+                # the scales are recomputed here so they do not sit beside the Galerkin product
+                n_coarse = P.shape[1]
+                del P
+                P = _FineProlongator(agg, _row_scales(A, omega), n_coarse)
             self.levels.append((A, P))
-            A = _galerkin(A, P)
+            del agg
+            A = Ac
         # coarsest level: nonsingular once grounded; pinv also copes with a stray null vector
         self.coarse = (np.linalg.pinv(A.toarray()) if A.shape[0] <= 4 * max_coarse
                        else spla.factorized(A.tocsc()))
@@ -345,9 +356,15 @@ class _VCycle:
         gauss_seidel(A.indptr, A.indices, A.data, x, b, 0, n, 1)
         r = A @ x
         np.subtract(b, r, out=r)  # residual in place: one fine-level vector fewer
-        xc = self._cycle(P.T @ r, i + 1)
-        del r
-        x += P @ xc
+        if isinstance(P, _FineProlongator):
+            xc = self._cycle(_restrict(A.indptr, A.indices, A.data, P.agg, P.scale, r,
+                                       P.n_coarse), i + 1)
+            del r
+            _prolong_add(A.indptr, A.indices, A.data, P.agg, P.scale, xc, x)
+        else:
+            xc = self._cycle(P.T @ r, i + 1)
+            del r
+            x += P @ xc
         gauss_seidel(A.indptr, A.indices, A.data, x, b, n - 1, -1, -1)
         return x
 
@@ -364,7 +381,7 @@ def _pcg(A: sp.csr_matrix, b: np.ndarray, precond, rtol: float, maxiter: int):
     atol = rtol * np.linalg.norm(b)
     x = np.zeros_like(b)
     r = b.copy()
-    p = tmp = None
+    p = None
     rho_prev = 0.0
     for it in range(maxiter):
         if np.linalg.norm(r) < atol:
@@ -375,21 +392,61 @@ def _pcg(A: sp.csr_matrix, b: np.ndarray, precond, rtol: float, maxiter: int):
             p *= rho / rho_prev
             p += z
         else:
-            p, tmp = z.copy(), np.empty_like(b)
+            p = z.copy()
         del z  # before the matvec: one fine vector fewer at the peak
         q = A @ p
         alpha = rho / np.dot(p, q)
-        np.multiply(p, alpha, out=tmp)
-        x += tmp
-        np.multiply(q, alpha, out=tmp)
-        r -= tmp
+        _cg_update(x, r, p, q, alpha)  # x += alpha p, r -= alpha q without temporaries
         del q
         rho_prev = rho
     return x, maxiter
 
 
-def _smoothed_prolongator(A: sp.csr_matrix, omega: float) -> sp.csr_matrix | None:
-    """``T - omega W^-1 A T`` for pyamg's standard aggregates of A (None: no coarsening)."""
+class _FineProlongator:
+    """The finest level's ``P = T + diag(scale) A T``, kept as its pieces: the aggregate of
+    each node (``T``; -1 for none) and the row scales; ``A`` is the level's own matrix."""
+
+    def __init__(self, agg: np.ndarray, scale: np.ndarray, n_coarse: int):
+        self.agg, self.scale, self.n_coarse = agg, scale, n_coarse
+
+
+@njit(cache=True)
+def _restrict(ap, aj, ax, agg, scale, r, n_coarse):  # pragma: no cover - compiled
+    # P' r = T' (r + A (scale * r)), using that A is symmetric
+    rc = np.zeros(n_coarse)
+    for k in range(agg.size):
+        c = agg[k]
+        if c < 0:
+            continue
+        s = 0.0
+        for t in range(ap[k], ap[k + 1]):
+            j = aj[t]
+            s += ax[t] * (scale[j] * r[j])
+        rc[c] += r[k] + s
+    return rc
+
+
+@njit(cache=True)
+def _prolong_add(ap, aj, ax, agg, scale, xc, x):  # pragma: no cover - compiled
+    # x += P xc = T xc + scale * (A (T xc)), without forming T xc
+    for i in range(agg.size):
+        s = 0.0
+        for t in range(ap[i], ap[i + 1]):
+            c = agg[aj[t]]
+            if c >= 0:
+                s += ax[t] * xc[c]
+        y = scale[i] * s
+        if agg[i] >= 0:
+            y += xc[agg[i]]
+        x[i] += y
+
+
+def _smoothed_prolongator(A: sp.csr_matrix, omega: float):
+    """``T - omega W^-1 A T`` for pyamg's standard aggregates of A (None: no coarsening).
+
+    Returns ``(P, agg)``: P (CSR) and the aggregate of each node (-1: none), so that
+    ``P = T + diag(_row_scales(A, omega)) A T``.
+    """
     from pyamg.aggregation import standard_aggregation
 
     n = A.shape[0]
@@ -399,11 +456,10 @@ def _smoothed_prolongator(A: sp.csr_matrix, omega: float) -> sp.csr_matrix | Non
         return None
     # T: the aggregation operator itself (one 1 per aggregated row, empty rows otherwise),
     # kept as the aggregate of each node (-1: none)
-    agg = np.full(n, -1, dtype=np.int64)
+    agg = np.full(n, -1, dtype=np.int32 if n_agg < 2**31 - 1 else np.int64)
     agg[np.repeat(np.arange(n), np.diff(agg_op.indptr))] = agg_op.indices
     del agg_op
-    absrow = _abs_row_sums(A.indptr, A.data, n)
-    scale = np.where(absrow > 0, -omega / np.where(absrow > 0, absrow, 1.0), 0.0)
+    scale = _row_scales(A, omega)
     # P straight from A and the aggregates (no A @ T and T temporaries: 0.9 GiB at 9 M)
     indptr = np.zeros(n + 1, dtype=np.int64)
     _prolongator_counts(A.indptr, A.indices, A.data, agg, scale, n_agg, indptr)
@@ -414,7 +470,12 @@ def _smoothed_prolongator(A: sp.csr_matrix, omega: float) -> sp.csr_matrix | Non
     _prolongator_fill(A.indptr, A.indices, A.data, agg, scale, n_agg, indptr, indices, data)
     if small:
         indptr = indptr.astype(np.int32)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n_agg))
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n_agg)), agg
+
+
+def _row_scales(A: sp.csr_matrix, omega: float) -> np.ndarray:
+    """``-omega / W`` with ``W`` the absolute row sums of A (0 for empty rows)."""
+    return _neg_scaled_inverse_abs_row_sums(A.indptr, A.data, A.shape[0], omega)
 
 
 @njit(cache=True)
@@ -480,11 +541,11 @@ def _prolongator_fill(ap, aj, ax, agg, scale, n_agg, indptr, indices, data):  # 
                 pos += 1
 
 
-def _galerkin(A: sp.csr_matrix, P: sp.csr_matrix, rows_per_chunk: int = 1 << 20) -> sp.csr_matrix:
+def _galerkin(A: sp.csr_matrix, P: sp.csr_matrix, rows_per_chunk: int = 1 << 19) -> sp.csr_matrix:
     """Coarse matrix ``P' A P``, summed over blocks of rows of A.
 
     ``A @ P`` of a 9 M-node grid is the largest temporary of the whole set-up (about 0.8 GB
-    with the transposed P); in blocks of about a million rows it stays ~10x smaller.
+    with the transposed P); in blocks of about half a million rows it stays ~20x smaller.
     """
     n = A.shape[0]
     Ac = None
@@ -498,12 +559,22 @@ def _galerkin(A: sp.csr_matrix, P: sp.csr_matrix, rows_per_chunk: int = 1 << 20)
 
 
 @njit(cache=True)
-def _abs_row_sums(indptr, data, n):  # pragma: no cover - compiled
-    # sum_j |a_ij| without the |data| copy (0.65 GB at 9 M nodes) numpy would make
+def _cg_update(x, r, p, q, alpha):  # pragma: no cover - compiled
+    for i in range(x.size):
+        x[i] += alpha * p[i]
+        r[i] -= alpha * q[i]
+
+
+@njit(cache=True)
+def _neg_scaled_inverse_abs_row_sums(indptr, data, n, omega):  # pragma: no cover - compiled
+    # -omega / sum_j |a_ij| (0 for empty rows) without |data| or temporary vectors
     out = np.zeros(n)
     for i in range(n):
+        w = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            out[i] += abs(data[k])
+            w += abs(data[k])
+        if w > 0:
+            out[i] = -omega / w
     return out
 
 
