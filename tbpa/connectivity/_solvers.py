@@ -69,7 +69,7 @@ def estimate_memory_gb(n: int, nnz: int, method: str) -> float:
     on 0.1-1 M-node grids), 12 bytes each, and the factorisation peaks at about 2.4 times
     that. AMG: the matrix, its hierarchy and set-up temporaries come to about 2.1 copies of
     the matrix, plus ten vectors (CG and the cycle): 2.6 GiB estimated for a 9 M-cell
-    8-neighbour grid, whose whole single solve measured 2.7 GiB peak RSS.
+    8-neighbour grid, whose whole single solve measured 2.1 GiB peak RSS (conservative).
     """
     n = max(int(n), 2)
     if method == "direct":
@@ -310,10 +310,12 @@ class _VCycle:
 
     The cycle: one forward Gauss-Seidel sweep (pyamg's compiled kernel) before the coarse
     correction and one backward sweep after it, which keeps the preconditioner symmetric, as
-    CG needs; every level is CSR and the restriction is ``P.T`` (no stored copy).
+    CG needs; every level is CSR and the restriction is ``P.T`` (no stored copy), except
+    the finest prolongator, which is applied as ``T + diag(scale) A T`` from the aggregates
+    and the level's matrix (one extra pass over A each way instead of 0.3 GiB at 9 M nodes).
     Against pyamg's ``smoothed_aggregation_solver`` + ``aspreconditioner`` (what tbpa used
     before) on a 9 M-node grid: set-up 34 s -> 3.7 s, CG 12 -> 17 iterations at half the
-    cost each, whole solve 68 s / 5.3 GiB -> 23.5 s / 2.7 GiB (docs/performance.md).
+    cost each, whole solve 68 s / 5.3 GiB -> 28 s / 2.1 GiB (docs/performance.md).
     """
 
     def __init__(self, A: sp.csr_matrix, max_coarse: int = 500, omega: float = 2.0):
