@@ -36,6 +36,7 @@ from .connectivity.circuit import (
     Options,
     node_currents,
     prepare_sources_grounds,
+    resolve_conflicts,
     solve_advanced,
     solve_one_to_all,
     solve_pairwise,
@@ -510,13 +511,7 @@ def _run_network(cfg, ini_dir, scenario, opts):
             gnd = np.where(gnd > 0, np.inf, 0.0)
         if _flag(cfg, "use_unit_currents"):
             src = np.where(src != 0, 1.0, 0.0)
-        policy = cfg.get("remove_src_or_gnd", "keepall").strip().lower()
-        conflict = (src != 0) & (gnd != 0)
-        if policy in ("rmvsrc", "rmvall"):
-            src[conflict] = 0
-        elif policy == "rmvgnd":
-            gnd[conflict] = 0
-        gnd[np.isinf(gnd) & (src > 0)] = 0
+        resolve_conflicts(src, gnd, cfg.get("remove_src_or_gnd", "keepall").strip().lower())
         fin = np.where(np.isinf(gnd), 0.0, gnd)
         v = np.zeros(n)
         for c in range(ncomp):

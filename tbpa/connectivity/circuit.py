@@ -518,6 +518,20 @@ class AdvancedResult:
     solved: bool
 
 
+def resolve_conflicts(src: np.ndarray, gnd: np.ndarray, policy: str) -> None:
+    """Apply Circuitscape.jl's rule for nodes that are both source and ground, in place.
+
+    ``rmvsrc`` and ``rmvall`` drop the source, ``rmvgnd`` the ground, ``keepall`` keeps both;
+    a direct (infinite) ground under a source is always removed, since it would short it.
+    """
+    conflict = (src != 0) & (gnd != 0)
+    if policy in ("rmvsrc", "rmvall"):
+        src[conflict] = 0.0
+    elif policy == "rmvgnd":
+        gnd[conflict] = 0.0
+    gnd[np.isinf(gnd) & (src > 0)] = 0.0
+
+
 def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, polymap=None,
                    policy: str = "keepall", opts: Options | None = None) -> AdvancedResult:
     """Advanced mode: per-cell source currents (A) and ground conductances (S, inf = direct).
@@ -542,12 +556,7 @@ def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, p
     gnd = np.bincount(flat_nodes[on], weights=np.where(np.isinf(gr_cells), 0.0, gr_cells),
                       minlength=n)
     gnd[inf_node] = np.inf
-    conflict = (src != 0) & (gnd != 0)
-    if policy in ("rmvsrc", "rmvall"):
-        src[conflict] = 0.0
-    elif policy == "rmvgnd":
-        gnd[conflict] = 0.0
-    gnd[np.isinf(gnd) & (src > 0)] = 0.0
+    resolve_conflicts(src, gnd, policy)
     finite = np.where(np.isinf(gnd), 0.0, gnd)
     volt = np.zeros(n)
     cur = np.zeros(n)
