@@ -13,14 +13,11 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from matplotlib import colors as mcolors
 
+from .._palette import COUNTRY_COLOURS, OPTION_COLOURS, SITE_COLOURS
+
 __all__ = ["vector_qml", "raster_qml"]
 
 _HEADER = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-_COUNTRY = {"CHN": "#f6e3d4", "RUS": "#dde6f1", "MNG": "#e8efd6", "PRK": "#f1ead3", "KOR": "#eadcf0",
-            "JPN": "#f0dada", "KAZ": "#e2eee9"}
-_SITE = {"CHN": "#b2182b", "RUS": "#2166ac", "MNG": "#4d9221", "PRK": "#8c510a", "KOR": "#762a83"}
-_OPTIONS = ["#e41a1c", "#377eb8", "#ff7f00", "#984ea3", "#4daf4a", "#a65628"]
-
 
 def _rgba(colour: str, alpha: float = 1.0) -> str:
     r, g, b, _ = mcolors.to_rgba(colour)
@@ -56,10 +53,10 @@ def vector_qml(gdf, layer_name: str) -> str:
     geom_type = str(gdf.geom_type.iloc[0]) if len(gdf) else "Polygon"
     if "option_id" in gdf.columns:
         attr, values = "option_id", sorted(map(str, gdf["option_id"].dropna().unique()))
-        palette = {v: _OPTIONS[i % len(_OPTIONS)] for i, v in enumerate(values)}
+        palette = {v: OPTION_COLOURS[i % len(OPTION_COLOURS)] for i, v in enumerate(values)}
     elif "iso3" in gdf.columns:
         attr, values = "iso3", sorted(map(str, gdf["iso3"].dropna().unique()))
-        table = _COUNTRY if layer_name == "countries" else _SITE
+        table = COUNTRY_COLOURS if layer_name == "countries" else SITE_COLOURS
         palette = {v: table.get(v, "#999999") for v in values}
     else:
         attr, palette = None, {}

@@ -10,17 +10,12 @@ from matplotlib import patheffects
 from matplotlib.patches import Patch
 
 from .._grid import GridSpec
+from .._palette import COUNTRY_COLOURS, OPTION_COLOURS, SITE_COLOURS
 from ..errors import CRSError, ValidationError
 
 __all__ = ["COUNTRY_COLOURS", "site_label", "plot_countries", "plot_sites", "plot_habitat",
            "plot_current", "plot_corridors", "plot_options"]
 
-COUNTRY_COLOURS = {
-    "CHN": "#f6e3d4", "RUS": "#dde6f1", "MNG": "#e8efd6", "PRK": "#f1ead3", "KOR": "#eadcf0",
-    "JPN": "#f0dada", "KAZ": "#e2eee9",
-}
-SITE_COLOURS = {"CHN": "#b2182b", "RUS": "#2166ac", "MNG": "#4d9221", "PRK": "#8c510a", "KOR": "#762a83"}
-OPTION_COLOURS = ["#e41a1c", "#377eb8", "#ff7f00", "#984ea3", "#4daf4a", "#a65628"]
 _HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
