@@ -36,6 +36,20 @@ def _table(path: Path, skip: int) -> np.ndarray:
 
 @pytest.mark.parametrize("mode,case", CASES, ids=[f"{m}-{c}" for m, c in CASES])
 def test_verify_case(mode, case, cs_tree, monkeypatch):
+    _check_case(mode, case, cs_tree, monkeypatch)
+
+
+@pytest.mark.parametrize("method", ["superpose", "per_pair"])
+@pytest.mark.parametrize("case", range(1, 11))
+def test_pairwise_focal_region_methods(case, method, cs_tree, monkeypatch):
+    """Both focal-region methods (one factorisation / one graph per pair) pass every case."""
+    from tbpa.connectivity import circuit
+
+    monkeypatch.setattr(circuit, "_region_method", lambda *args: method)
+    _check_case("pairwise", case, cs_tree, monkeypatch)
+
+
+def _check_case(mode, case, cs_tree, monkeypatch):
     from tbpa.circuitscape import run_ini
 
     verify = shared_path("oracles", "circuitscape", "test", "output_verify")

@@ -180,6 +180,9 @@ class Options:
     n_jobs: int | None = None
     client: object = None
     progress: bool | None = None
+    # pairwise focal regions: "auto" (cheaper of the two), "superpose" (one factorisation,
+    # constrained superposition) or "per_pair" (one graph per pair, as Circuitscape)
+    focal_regions: str = "auto"
 
 
 @dataclass
@@ -364,10 +367,80 @@ def _pair_maps(graph, comp, basis, todo, opts, cum_n, max_n, emit):
 
 
 def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, emit, cum, mx):
-    """Focal regions: as Circuitscape, short only the two regions of each pair."""
+    """Focal regions: as Circuitscape, short only the two regions of each pair.
+
+    One factorisation of the base graph and constrained superposition
+    (:mod:`._focal_regions`) when that is cheaper than one graph per pair; the pairs it
+    cannot express, and every pair when it is not cheaper, get their own graph.
+    """
     k = len(focal.ids)
-    progress = resolve_progress(opts.progress)
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k) if not excl[i, j]]
+    rest = _pairwise_regions_superposed(g, focal, polymap, pairs, maps, opts, R, emit, cum, mx)
+    _pairwise_regions_per_pair(g, focal, polymap, rest, maps, opts, R, emit, cum, mx)
+
+
+def _region_method(opts: Options, regions, n_pairs: int, n_nodes: int, maps: bool) -> str:
+    """'superpose' or 'per_pair' (``opts.focal_regions``; "auto" compares estimated costs)."""
+    from . import _focal_regions as fr
+    from ._solvers import _ALIASES, DIRECT_MAX_NODES
+
+    if opts.focal_regions != "auto":
+        return opts.focal_regions
+    method = _ALIASES.get(opts.solver, "auto")
+    if method == "auto":
+        method = "direct" if n_nodes <= DIRECT_MAX_NODES else "amg"
+    one, per_pair, t = fr.superposition_cost(regions, n_pairs, method, maps)
+    return "superpose" if (one < per_pair and t <= fr.MAX_T_NODES) else "per_pair"
+
+
+def _pairwise_regions_superposed(g, focal, polymap, pairs, maps, opts, R, emit, cum, mx):
+    """Solve what superposition can; return the pairs left for per-pair graphs."""
+    from . import _focal_regions as fr
+
+    if not pairs or opts.focal_regions == "per_pair":
+        return pairs
+    graph = fr.base_graph(g, polymap, opts)
+    _, labels = graph.components()
+    regions = [fr.analyse_region(graph, fr.region_cells(g.shape, polymap, c), labels,
+                                 opts.connect, opts.average) for c in focal.cells]
+    if _region_method(opts, regions, len(pairs), graph.n_nodes, maps) != "superpose":
+        return pairs
+    rest, todo = [], []
+    for i, j in pairs:
+        ri, rj = regions[i], regions[j]
+        if ri.component == -1 or rj.component == -1:
+            continue  # a region without a valid cell: R stays -1, as per pair
+        if min(ri.component, rj.component) == -2 or np.intersect1d(ri.cells, rj.cells).size:
+            rest.append((i, j))  # spans components / shorted together: its own graph
+        elif ri.component == rj.component:
+            todo.append((i, j))
+    if not todo:
+        return rest
+    sup = fr.RegionSuperposition(graph, regions, _solver(graph.laplacian, None, opts),
+                                 opts.progress)
+    solved = []
+    for i, j in todo:
+        sol = sup.pair(i, j)
+        if sol is None:
+            rest.append((i, j))
+            continue
+        R[i, j] = R[j, i] = sol.resistance
+        solved.append((i, j, sol))
+    if maps and solved:
+        for (i, j, sol), v in zip(solved, sup.voltages([s for *_, s in solved], opts.progress)):
+            ri, rj = regions[i], regions[j]
+            vg, cg = fr.pair_maps(graph, ri, rj, sol, v, node_currents,
+                                  labels != ri.component)
+            cum += cg
+            np.maximum(mx, cg, out=mx)
+            if emit is not None:
+                emit(i, j, lambda vg=vg, cg=cg: (vg, cg))
+    return rest
+
+
+def _pairwise_regions_per_pair(g, focal, polymap, pairs, maps, opts, R, emit, cum, mx):
+    """One graph per pair, with the pair's two regions shorted (Circuitscape's own way)."""
+    progress = resolve_progress(opts.progress)
     if progress and len(pairs) > 1:
         from tqdm.auto import tqdm
 
