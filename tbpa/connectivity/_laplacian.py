@@ -32,6 +32,7 @@ from numba import njit
 from scipy.sparse.csgraph import connected_components as _cc
 
 from ..errors import TbpaWarning, ValidationError
+from ._symmetric import branch_components
 
 __all__ = [
     "CircuitGraph",
@@ -356,14 +357,9 @@ def laplacian(graph: CircuitGraph | sp.spmatrix,
 def connected_components(graph: CircuitGraph | sp.spmatrix) -> tuple[int, np.ndarray]:
     """Number of connected components and a component label per node."""
     if isinstance(graph, CircuitGraph):
-        mat = graph.laplacian
-        if mat.shape[0] == 0:
-            return 0, np.zeros(0, dtype=np.int64)
-        # The Laplacian is structurally symmetric, so its strong components are its
-        # components; scipy's undirected search would first build a transposed copy of the
-        # matrix (1 GB at 9 M cells). The diagonal only adds self-loops.
-        n, labels = _cc(mat, directed=True, connection="strong")
-        return int(n), labels.astype(np.int64)
+        # union-find on the branch list: no Laplacian needed (the large AMG path never
+        # builds the CSR one); components are numbered in order of their lowest node
+        return branch_components(graph.edge_i, graph.edge_j, graph.n_nodes)
     mat = sp.csr_matrix(graph)
     if mat.shape[0] == 0:
         return 0, np.zeros(0, dtype=np.int64)

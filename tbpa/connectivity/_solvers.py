@@ -42,8 +42,9 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import ConnectivityError, SolverMemoryError, ValidationError
 from ..options import get_option, resolve_progress
+from ._symmetric import SymmetricMatrix
 
-__all__ = ["LaplacianSolver", "estimate_memory_gb", "DIRECT_MAX_NODES", "BLOCK"]
+__all__ = ["LaplacianSolver", "estimate_memory_gb", "pick_method", "DIRECT_MAX_NODES", "BLOCK"]
 
 #: Largest graph (nodes) that ``solver="auto"`` factorises directly: about where AMG-PCG
 #: becomes as fast (1 M nodes, 9 right-hand sides: 13.1 s direct vs 13.1 s AMG; 1.5 M
@@ -62,22 +63,42 @@ _REBUILT_MAX = 2
 _REBUILT_LOCK = threading.Lock()
 
 
-def estimate_memory_gb(n: int, nnz: int, method: str) -> float:
+def estimate_memory_gb(n: int, nnz: int, method: str, symmetric: bool = False) -> float:
     """Rough peak memory (GiB) of setting up *method* on an n-node matrix with nnz entries.
 
     Direct: SuperLU's L+U hold about ``6 n log2 n`` entries on 8-neighbour grids (measured
     on 0.1-1 M-node grids), 12 bytes each, and the factorisation peaks at about 2.4 times
-    that. AMG: the matrix, its hierarchy and set-up temporaries come to about 2.1 copies of
-    the matrix, plus ten vectors (CG and the cycle): 2.6 GiB estimated for a 9 M-cell
-    8-neighbour grid, whose whole single solve measured 2.1 GiB peak RSS (conservative).
+    that. AMG on a CSR matrix: the matrix, its hierarchy and set-up temporaries come to
+    about 2.1 copies of the matrix, plus ten vectors (CG and the cycle). AMG on a
+    :class:`~tbpa.connectivity._symmetric.SymmetricMatrix` (half storage, ``symmetric=True``):
+    the finest level costs 6 bytes per off-diagonal entry and 16 per node, the set-up peaks
+    with the finest prolongator (~4 bytes per entry) beside it and the coarse levels take
+    ~0.45 of the finest CSR size, plus ten vectors: 1.5 GiB estimated for a 9 M-cell
+    8-neighbour grid, whose whole single solve measured 1.3 GiB peak RSS.
     """
     n = max(int(n), 2)
     if method == "direct":
         fill = 6.0 * n * np.log2(n)
         nbytes = 2.4 * 12.0 * fill + 12.0 * nnz
+    elif symmetric:
+        off = max(int(nnz) - n, 0)
+        nbytes = 6.0 * off + 16.0 * n + 4.0 * off + 0.45 * 12.0 * nnz + 10 * 8.0 * n
     else:
         nbytes = 2.1 * 12.0 * nnz + 10 * 8.0 * n
     return nbytes / 1024**3
+
+
+def pick_method(n: int, nnz: int, method: str = "auto", estimates: dict | None = None) -> str:
+    """The method ``solver=method`` resolves to for an n-node matrix with nnz entries:
+    "direct" when asked for, or for ``"auto"`` when the graph has at most
+    ``DIRECT_MAX_NODES`` nodes and the factorisation fits ``max_memory_gb``; else "amg".
+    (Whether the chosen method fits the budget is checked by :class:`LaplacianSolver`.)"""
+    method = _ALIASES.get(method, method)
+    if method != "auto":
+        return method
+    est = estimates or {"direct": estimate_memory_gb(n, nnz, "direct")}
+    fits = est["direct"] <= float(get_option("max_memory_gb"))
+    return "direct" if (n <= DIRECT_MAX_NODES and fits) else "amg"
 
 
 class LaplacianSolver:
@@ -119,7 +140,9 @@ class LaplacianSolver:
         if method not in _ALIASES:
             raise ValidationError(f"solver must be one of {_METHODS} (or 'cholmod', 'cg+amg'), "
                                   f"got {method!r}")
-        mat = sp.csr_matrix(matrix, dtype=np.float64)
+        # a SymmetricMatrix (half storage) is kept as it is: AMG uses it on its finest level
+        mat = matrix if isinstance(matrix, SymmetricMatrix) else sp.csr_matrix(matrix,
+                                                                               dtype=np.float64)
         if mat.shape[0] != mat.shape[1]:
             raise ValidationError(f"matrix must be square, got {mat.shape}")
         self.n = mat.shape[0]
@@ -148,9 +171,13 @@ class LaplacianSolver:
         n = mat.shape[0]
         if n == 0:
             return np.zeros(0, np.int64)
-        ncomp, labels = connected_components(mat, directed=False)
+        if isinstance(mat, SymmetricMatrix):
+            ncomp, labels = mat.components()
+            rowsum = np.abs(mat.row_sums())
+        else:
+            ncomp, labels = connected_components(mat, directed=False)
+            rowsum = np.abs(np.asarray(mat.sum(axis=1)).ravel())
         diag = np.abs(mat.diagonal())
-        rowsum = np.abs(np.asarray(mat.sum(axis=1)).ravel())
         grounded_row = rowsum > 1e-12 * np.maximum(diag, 1e-300)
         has_ground = np.bincount(labels, weights=grounded_row.astype(float), minlength=ncomp) > 0
         first = np.full(ncomp, n, dtype=np.int64)
@@ -160,9 +187,9 @@ class LaplacianSolver:
     def _choose_method(self, method: str) -> str:
         budget = float(get_option("max_memory_gb"))
         n, nnz = self._A.shape[0], self._A.nnz
-        est = {m: estimate_memory_gb(n, nnz, m) for m in ("direct", "amg")}
-        if method == "auto":
-            method = "direct" if (n <= DIRECT_MAX_NODES and est["direct"] <= budget) else "amg"
+        half = isinstance(self._A, SymmetricMatrix)
+        est = {m: estimate_memory_gb(n, nnz, m, symmetric=half) for m in ("direct", "amg")}
+        method = pick_method(n, nnz, method, est)
         if est[method] > budget:
             raise SolverMemoryError(
                 f"the {method} solver needs about {est[method]:.1f} GiB for a {n:,}-node graph, "
@@ -183,6 +210,8 @@ class LaplacianSolver:
         if A.shape[0] == 0:
             return
         if self.method == "direct":
+            if isinstance(A, SymmetricMatrix):
+                A = self._A = A.tocsr()
             # SPD matrix: symmetric mode, no pivoting, minimum degree on A + A'.
             # A is symmetric: its CSR arrays read as CSC are A itself (no conversion copy)
             csc = sp.csc_matrix((A.data, A.indices, A.indptr), shape=A.shape)
@@ -318,14 +347,13 @@ class _VCycle:
     cost each, whole solve 68 s / 5.3 GiB -> 28 s / 2.1 GiB (docs/performance.md).
     """
 
-    def __init__(self, A: sp.csr_matrix, max_coarse: int = 500, omega: float = 2.0):
+    def __init__(self, A, max_coarse: int = 500, omega: float = 2.0):
         self.levels = []
         while A.shape[0] > max_coarse:
-            built = _smoothed_prolongator(A, omega)
-            if built is None:  # nothing left to aggregate (e.g. only grounded nodes)
+            agg, n_agg = _aggregates(A)
+            if n_agg == 0 or n_agg >= A.shape[0]:  # nothing left to aggregate
                 break
-            P, agg = built
-            del built  # the tuple would keep a replaced finest P alive
+            P = _smoothed_prolongator(A, agg, n_agg, omega)
             Ac = _galerkin(A, P)
             if not self.levels:
                 # finest level: apply P = T + diag(scale) A T from the aggregates and A
@@ -337,6 +365,8 @@ class _VCycle:
             self.levels.append((A, P))
             del agg
             A = Ac
+        if isinstance(A, SymmetricMatrix):  # no coarsening at all
+            A = A.tocsr()
         # coarsest level: nonsingular once grounded; pinv also copes with a stray null vector
         self.coarse = (np.linalg.pinv(A.toarray()) if A.shape[0] <= 4 * max_coarse
                        else spla.factorized(A.tocsc()))
@@ -353,6 +383,8 @@ class _VCycle:
         from pyamg.amg_core import gauss_seidel
 
         A, P = self.levels[i]
+        if isinstance(A, SymmetricMatrix):
+            return self._cycle_symmetric(A, P, b, i)
         n = A.shape[0]
         x = np.zeros_like(b)
         gauss_seidel(A.indptr, A.indices, A.data, x, b, 0, n, 1)
@@ -368,6 +400,19 @@ class _VCycle:
             del r
             x += P @ xc
         gauss_seidel(A.indptr, A.indices, A.data, x, b, n - 1, -1, -1)
+        return x
+
+    def _cycle_symmetric(self, A: SymmetricMatrix, P: "_FineProlongator", b, i):
+        # the same cycle on a half-stored finest level; the residual vector doubles as the
+        # backward sweep's accumulator, so the level needs no vector more than the CSR one
+        x = np.zeros_like(b)
+        A.gauss_seidel_forward(x, b, zero_guess=True)
+        r = A.matvec(x)
+        np.subtract(b, r, out=r)
+        xc = self._cycle(A.restrict(P.agg, P.scale, r, P.n_coarse), i + 1)
+        A.prolong_add(P.agg, P.scale, xc, x)
+        del xc
+        A.gauss_seidel_backward(x, b, acc=r)
         return x
 
 
@@ -443,47 +488,69 @@ def _prolong_add(ap, aj, ax, agg, scale, xc, x):  # pragma: no cover - compiled
         x[i] += y
 
 
-def _smoothed_prolongator(A: sp.csr_matrix, omega: float):
-    """``T - omega W^-1 A T`` for pyamg's standard aggregates of A (None: no coarsening).
-
-    Returns ``(P, agg)``: P (CSR) and the aggregate of each node (-1: none), so that
-    ``P = T + diag(_row_scales(A, omega)) A T``.
-    """
+def _aggregates(A) -> tuple[np.ndarray, int]:
+    """pyamg's standard aggregates of A: (aggregate of each node, -1: none; count)."""
+    if isinstance(A, SymmetricMatrix):
+        return A.standard_aggregation()
     from pyamg.aggregation import standard_aggregation
 
     n = A.shape[0]
     agg_op = sp.csr_matrix(standard_aggregation(A)[0])
-    n_agg = agg_op.shape[1]
-    if n_agg == 0 or n_agg >= n:
-        return None
+    n_agg = agg_op.shape[1] if agg_op.nnz else 0
     # T: the aggregation operator itself (one 1 per aggregated row, empty rows otherwise),
     # kept as the aggregate of each node (-1: none)
     agg = np.full(n, -1, dtype=np.int32 if n_agg < 2**31 - 1 else np.int64)
     agg[np.repeat(np.arange(n), np.diff(agg_op.indptr))] = agg_op.indices
-    del agg_op
+    return agg, n_agg
+
+
+def _smoothed_prolongator(A, agg: np.ndarray, n_agg: int, omega: float) -> sp.csr_matrix:
+    """``P = T - omega W^-1 A T = T + diag(_row_scales(A, omega)) A T`` in CSR, for the
+    aggregates *agg* (T) of A: built row by row straight from A (no ``A @ T`` and ``T``
+    temporaries: 0.9 GiB at 9 M nodes); a half-stored A a block of full rows at a time."""
+    n = A.shape[0]
     scale = _row_scales(A, omega)
-    # P straight from A and the aggregates (no A @ T and T temporaries: 0.9 GiB at 9 M)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    _prolongator_counts(A.indptr, A.indices, A.data, agg, scale, n_agg, indptr)
+    for s, e, blk in _row_blocks(A):
+        _prolongator_counts(blk.indptr, blk.indices, blk.data, agg, scale, n_agg,
+                            indptr[s:e + 1], s)
     nnz = int(indptr[-1])
     small = max(nnz, n_agg) < 2**31 - 1
     indices = np.empty(nnz, dtype=np.int32 if small else np.int64)
     data = np.empty(nnz)
-    _prolongator_fill(A.indptr, A.indices, A.data, agg, scale, n_agg, indptr, indices, data)
+    for s, e, blk in _row_blocks(A):
+        _prolongator_fill(blk.indptr, blk.indices, blk.data, agg, scale, n_agg,
+                          indptr[s:e + 1], indices, data, s)
     if small:
         indptr = indptr.astype(np.int32)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n_agg)), agg
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n_agg))
 
 
-def _row_scales(A: sp.csr_matrix, omega: float) -> np.ndarray:
+def _row_blocks(A, rows: int = 1 << 19, split: bool = False):
+    """``(s, e, full rows s:e in CSR)``: blocks of *rows* rows of a half-stored matrix; of
+    a CSR matrix too when *split*, else the matrix itself as one block."""
+    if isinstance(A, SymmetricMatrix):
+        yield from A.row_blocks(rows)
+    elif split:
+        for s in range(0, A.shape[0], rows):
+            e = min(A.shape[0], s + rows)
+            yield s, e, A[s:e]
+    else:
+        yield 0, A.shape[0], A
+
+
+def _row_scales(A, omega: float) -> np.ndarray:
     """``-omega / W`` with ``W`` the absolute row sums of A (0 for empty rows)."""
+    if isinstance(A, SymmetricMatrix):
+        return A.neg_scaled_inverse_abs_row_sums(omega)
     return _neg_scaled_inverse_abs_row_sums(A.indptr, A.data, A.shape[0], omega)
 
 
 @njit(cache=True)
-def _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols):  # pragma: no cover
-    # row i of T + scale_i (A T): the sums of row i of A over each aggregate, summed in
-    # the row's column order (as scipy's A @ T does), then scaled, plus T's 1
+def _prolongator_row(ap, aj, ax, agg, scale, i, gi, acc, used, cols):  # pragma: no cover
+    # row gi of T + scale_gi (A T), row i of the CSR rows (ap, aj, ax) being row gi of A:
+    # the sums of the row over each aggregate, summed in the row's column order (as
+    # scipy's A @ T does), then scaled, plus T's 1
     m = 0
     for k in range(ap[i], ap[i + 1]):
         c = agg[aj[k]]
@@ -495,7 +562,7 @@ def _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols):  # pragma: no 
             cols[m] = c
             m += 1
         acc[c] += ax[k]
-    a = agg[i]
+    a = agg[gi]
     if a >= 0 and not used[a]:
         used[a] = True
         acc[a] = 0.0
@@ -506,7 +573,7 @@ def _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols):  # pragma: no 
         used[c] = False
         s = acc[c]
         # A @ T drops sums that cancel to exactly 0, and T + AT drops exact zeros
-        v = scale[i] * s if s != 0.0 else 0.0
+        v = scale[gi] * s if s != 0.0 else 0.0
         if c == a:
             v = v + 1.0
         acc[c] = v
@@ -514,12 +581,13 @@ def _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols):  # pragma: no 
 
 
 @njit(cache=True)
-def _prolongator_counts(ap, aj, ax, agg, scale, n_agg, indptr):  # pragma: no cover
+def _prolongator_counts(ap, aj, ax, agg, scale, n_agg, indptr, off):  # pragma: no cover
+    # rows off .. off + len(ap) - 2 of P; indptr[0] holds the count before them
     acc = np.zeros(n_agg)
     used = np.zeros(n_agg, dtype=np.bool_)
     cols = np.empty(n_agg, dtype=np.int64)
-    for i in range(agg.size):
-        m = _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols)
+    for i in range(ap.size - 1):
+        m = _prolongator_row(ap, aj, ax, agg, scale, i, i + off, acc, used, cols)
         cnt = 0
         for t in range(m):
             if acc[cols[t]] != 0.0:
@@ -528,12 +596,13 @@ def _prolongator_counts(ap, aj, ax, agg, scale, n_agg, indptr):  # pragma: no co
 
 
 @njit(cache=True)
-def _prolongator_fill(ap, aj, ax, agg, scale, n_agg, indptr, indices, data):  # pragma: no cover
+def _prolongator_fill(ap, aj, ax, agg, scale, n_agg, indptr, indices, data,
+                      off):  # pragma: no cover - compiled
     acc = np.zeros(n_agg)
     used = np.zeros(n_agg, dtype=np.bool_)
     cols = np.empty(n_agg, dtype=np.int64)
-    for i in range(agg.size):
-        m = _prolongator_row(ap, aj, ax, agg, scale, i, acc, used, cols)
+    for i in range(ap.size - 1):
+        m = _prolongator_row(ap, aj, ax, agg, scale, i, i + off, acc, used, cols)
         pos = indptr[i]
         for t in range(m):
             c = cols[t]
@@ -543,17 +612,16 @@ def _prolongator_fill(ap, aj, ax, agg, scale, n_agg, indptr, indices, data):  # 
                 pos += 1
 
 
-def _galerkin(A: sp.csr_matrix, P: sp.csr_matrix, rows_per_chunk: int = 1 << 19) -> sp.csr_matrix:
-    """Coarse matrix ``P' A P``, summed over blocks of rows of A.
+def _galerkin(A, P: sp.csr_matrix, rows_per_chunk: int = 1 << 19) -> sp.csr_matrix:
+    """Coarse matrix ``P' A P``, summed over blocks of rows of A (CSR or half-stored).
 
     ``A @ P`` of a 9 M-node grid is the largest temporary of the whole set-up (about 0.8 GB
     with the transposed P); in blocks of about half a million rows it stays ~20x smaller.
     """
-    n = A.shape[0]
     Ac = None
-    for s in range(0, n, rows_per_chunk):
-        e = min(n, s + rows_per_chunk)
-        part = P[s:e].T.tocsr() @ (A[s:e] @ P)
+    for s, e, rows in _row_blocks(A, rows_per_chunk, split=True):
+        part = P[s:e].T.tocsr() @ (rows @ P)
+        del rows
         Ac = part if Ac is None else Ac + part
     Ac = Ac.tocsr()
     Ac.sum_duplicates()
@@ -592,10 +660,12 @@ def _zero_ground(indptr, indices, data, ground):  # pragma: no cover - compiled
                         data[m] = 0.0
 
 
-def _grounded(mat: sp.csr_matrix, ground: np.ndarray, overwrite: bool) -> sp.csr_matrix:
+def _grounded(mat, ground: np.ndarray, overwrite: bool):
     """*mat* with identity rows and columns at the ground nodes (explicit zeros dropped)."""
     A = mat if overwrite else mat.copy()
-    if ground.size:
+    if isinstance(A, SymmetricMatrix):
+        A.ground(ground)
+    elif ground.size:
         _zero_ground(A.indptr, A.indices, A.data, ground.astype(np.int64))
         A.eliminate_zeros()
     return A
