@@ -14,8 +14,14 @@ directory, as Omniscape does; ``_1``, ``_2``... is appended when it exists) with
 Omniscape's file names ``cum_currmap``, ``flow_potential``, ``normalized_cum_currmap``
 (and ``classified_resistance``), as GeoTIFF when ``write_as_tif`` is true (Omniscape's
 default) or ESRI ASCII grid otherwise, plus a copy of the INI as ``config.ini``. The folder
-is written atomically. Conditional connectivity (``conditional = true``) is not supported
-and raises :class:`~tbpa.errors.ValidationError`.
+is written atomically.
+
+Conditional connectivity (``conditional = true``) reads ``n_conditions`` (1 or 2),
+``compare_to_future`` (``none``, ``1``, ``2`` or ``both``), ``conditionN_file``,
+``conditionN_future_file`` (only for the conditions compared to the future),
+``comparisonN`` (``within`` or ``equal``; Omniscape's code spelling ``equals`` is accepted)
+and ``conditionN_lower`` / ``conditionN_upper`` (default 0), with Omniscape's semantics (see
+:func:`tbpa.connectivity.omniscape`). Condition rasters must be on the resistance grid.
 """
 
 from __future__ import annotations
@@ -51,6 +57,14 @@ _DEFAULTS = {
     "write_as_tif": "true",
     "mask_nodata": "true",
     "conditional": "false",
+    "n_conditions": "1",
+    "compare_to_future": "none",
+    "comparison1": "within",
+    "comparison2": "within",
+    "condition1_lower": "0",
+    "condition1_upper": "0",
+    "condition2_lower": "0",
+    "condition2_upper": "0",
     "reclassify_resistance": "false",
     "write_reclassified_resistance": "false",
     "allow_different_projections": "false",
@@ -59,10 +73,10 @@ _DEFAULTS = {
 }
 _KNOWN = set(_DEFAULTS) | {
     "resistance_file", "source_file", "project_name", "radius", "reclass_table",
-    "resistance_file_is_conductance", "n_conditions", "compare_to_future", "condition1_file",
-    "condition2_file", "condition1_future_file", "condition2_future_file", "comparison1",
-    "comparison2", "condition1_lower", "condition1_upper", "condition2_lower",
-    "condition2_upper",
+    "resistance_file_is_conductance", "condition1_file", "condition2_file",
+    "condition1_future_file", "condition2_future_file",
+    # spelling of Omniscape's early documentation
+    "condition1_present_file", "condition2_present_file",
 }
 _SOLVERS = {"cg+amg", "cholmod", "mkl_pardiso", "pardiso", "accelerate"}
 
@@ -160,12 +174,6 @@ def _config(path: Path) -> dict[str, str]:
     for key in ("resistance_file", "radius", "project_name"):
         if not cfg.get(key):
             raise ValidationError(f"omniscape INI {path.name}: required option `{key}` is missing")
-    if _flag(cfg, "conditional"):
-        raise ValidationError(
-            f"omniscape INI {path.name}: conditional connectivity (conditional = true) is not "
-            "supported by tbpa; remove the [Conditional connectivity options] or set "
-            "conditional = false"
-        )
     if cfg["solver"].lower() not in _SOLVERS:
         warnings.warn(
             f"omniscape INI {path.name}: unknown solver {cfg['solver']!r}; using tbpa's direct "
@@ -232,6 +240,8 @@ def run_ini(path: str | os.PathLike, *, n_jobs: int | None = None, client=None,
         _check_aligned(res_grid, src_grid, ("resistance_file", "source_file"))
         sources = prepare_sources(src_grid[0], _number(cfg, "source_threshold"))
 
+    conditions = (_conditions(cfg, path, ini_dir, res_grid) if _flag(cfg, "conditional")
+                  else None)
     fp = _flag(cfg, "calc_flow_potential")
     norm = _flag(cfg, "calc_normalized_current")
     out = omniscape_arrays(
@@ -240,7 +250,7 @@ def run_ini(path: str | os.PathLike, *, n_jobs: int | None = None, client=None,
         resistance_is_conductance=is_cond, calc_flow_potential=fp,
         calc_normalized_current=norm, correct_artifacts=_flag(cfg, "correct_artifacts"),
         four=_flag(cfg, "connect_four_neighbors_only"), client=client, n_jobs=n_jobs,
-        progress=progress,
+        progress=progress, conditions=conditions,
     )
     nodata = ~np.isfinite(resistance)
     maps = {"cum_currmap": out["cum_currmap"]}
@@ -274,6 +284,58 @@ def run_ini(path: str | os.PathLike, *, n_jobs: int | None = None, client=None,
     result["output_dir"] = outdir
     result["files"] = [outdir / f for f in files] + [outdir / "config.ini"]
     return result
+
+
+def _conditions(cfg, path: Path, ini_dir: Path, res_grid) -> list:
+    """The ``[Conditional connectivity options]`` as array-level conditions."""
+    from .connectivity.moving_window import COMPARISONS, ArrayCondition
+
+    n_raw = str(cfg["n_conditions"]).strip()
+    try:
+        n = int(float(n_raw))
+    except ValueError:
+        n = -1
+    if n not in (1, 2):
+        raise ValidationError(
+            f"omniscape INI {path.name}: `n_conditions` must be 1 or 2, got {n_raw!r}")
+    future = str(cfg["compare_to_future"]).strip().lower()
+    choices = {"none": (), "1": (1,), "2": (2,), "both": (1, 2)}
+    if future not in choices:
+        raise ValidationError(
+            f"omniscape INI {path.name}: `compare_to_future` must be one of none, 1, 2, both; "
+            f"got {cfg['compare_to_future']!r}")
+    if n == 1 and 2 in choices[future] and future != "both":
+        raise ValidationError(
+            f"omniscape INI {path.name}: compare_to_future = 2 but n_conditions = 1")
+    out = []
+    for i in range(1, n + 1):
+        key = f"condition{i}_file"
+        name = cfg.get(key) or cfg.get(f"condition{i}_present_file")
+        if not name:
+            raise ValidationError(
+                f"omniscape INI {path.name}: conditional = true needs `{key}`")
+        present = _read_grid(_resolve(name, ini_dir, key))
+        _check_aligned(res_grid, present, ("resistance_file", key))
+        target = present
+        if i in choices[future]:
+            fkey = f"condition{i}_future_file"
+            if not cfg.get(fkey):
+                raise ValidationError(
+                    f"omniscape INI {path.name}: compare_to_future = {future} needs `{fkey}`")
+            target = _read_grid(_resolve(cfg[fkey], ini_dir, fkey))
+            _check_aligned(res_grid, target, ("resistance_file", fkey))
+        comparison = str(cfg[f"comparison{i}"]).strip().lower()
+        if comparison not in COMPARISONS:
+            raise ValidationError(
+                f"omniscape INI {path.name}: `comparison{i}` must be within or equal, got "
+                f"{cfg[f'comparison{i}']!r}")
+        lower, upper = _number(cfg, f"condition{i}_lower"), _number(cfg, f"condition{i}_upper")
+        if COMPARISONS[comparison] == "within" and not lower <= upper:
+            raise ValidationError(
+                f"omniscape INI {path.name}: condition{i}_lower ({lower}) is above "
+                f"condition{i}_upper ({upper})")
+        out.append(ArrayCondition(present[0], target[0], COMPARISONS[comparison], lower, upper))
+    return out
 
 
 def _project_dir(name: str) -> Path:
