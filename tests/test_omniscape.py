@@ -610,3 +610,45 @@ def test_run_ini_reclassification(tmp_path, monkeypatch):
     ref = omniscape_arrays(np.full((12, 12), 4.0), np.full((12, 12), 0.25), radius=3)
     np.testing.assert_allclose(out["cum_currmap"], ref["cum_currmap"], rtol=1e-12)
     assert np.allclose(_read(out["output_dir"] / "classified_resistance.asc"), 4.0)
+
+
+def test_run_ini_conditional_options_and_errors(tmp_path, monkeypatch):
+    from tbpa.errors import GridMismatchError
+
+    monkeypatch.chdir(tmp_path)
+    hdr = "ncols 12\nnrows 12\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value -9999\n"
+    cover = np.tile(np.repeat([1.0, 2.0], 6), (12, 1))
+    cover[0, 0] = -9999
+    (tmp_path / "cover.asc").write_text(
+        hdr + "\n".join(" ".join(f"{v:g}" for v in row) for row in cover) + "\n")
+    (tmp_path / "small.asc").write_text(hdr.replace("12", "11") + "\n".join(
+        " ".join("1" for _ in range(11)) for _ in range(11)) + "\n")
+    cond = ("conditional = true\nn_conditions = 1\ncondition1_file = cover.asc\n"
+            "comparison1 = equal\n")
+    ini, res = _tiny_ini(tmp_path, cond)
+    out = tbpa.omniscape.run_ini(ini)
+    cover_nan = np.where(cover == -9999, np.nan, cover)
+    from tbpa.connectivity.moving_window import ArrayCondition
+
+    ref = omniscape_arrays(res, np.ones((12, 12)), radius=3, conditions=[
+        ArrayCondition(cover_nan, cover_nan, "equal")])
+    np.testing.assert_array_equal(out["cum_currmap"], ref["cum_currmap"])
+    # sources on the other land-cover half are dropped, so less current flows
+    plain = tbpa.omniscape.run_ini(_tiny_ini(tmp_path)[0])
+    assert out["cum_currmap"].sum() < plain["cum_currmap"].sum()
+    bad = {
+        "n_conditions = 3\n": (ValidationError, "n_conditions"),
+        "compare_to_future = later\n": (ValidationError, "compare_to_future"),
+        "compare_to_future = 1\n": (ValidationError, "condition1_future_file"),
+        "comparison1 = near\n": (ValidationError, "within or equal"),
+        "comparison1 = within\ncondition1_lower = 1\ncondition1_upper = 0\n":
+            (ValidationError, "above"),
+        "condition1_file = small.asc\n": (GridMismatchError, "condition1_file"),
+    }
+    for extra, (err, msg) in bad.items():
+        ini, _ = _tiny_ini(tmp_path, cond + extra)
+        with pytest.raises(err, match=msg):
+            tbpa.omniscape.run_ini(ini)
+    ini, _ = _tiny_ini(tmp_path, "conditional = true\nn_conditions = 1\n")
+    with pytest.raises(ValidationError, match="condition1_file"):
+        tbpa.omniscape.run_ini(ini)
