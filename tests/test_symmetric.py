@@ -362,3 +362,40 @@ def test_pick_method_follows_the_auto_rule():
     assert pick_method(2_000_000, 18_000_000, "auto") == "amg"
     assert pick_method(1000, 9000, "cg+amg") == "amg"
     assert pick_method(2_000_000, 18_000_000, "cholmod") == "direct"
+
+
+@pytest.mark.parametrize("average", ["conductance", "resistance"])
+@pytest.mark.parametrize("connect", ["eight", "four"])
+def test_compiled_branch_list_matches_a_cell_by_cell_build(rng, average, connect):
+    # regions with and without conductance: merged nodes, parallel branches, zero weights
+    res = holey_grid(rng, (9, 11), 0.25)
+    regions = np.zeros(res.shape, int)
+    regions[1:4, 1:4] = 1
+    regions[6:8, 7:10] = 2
+    res[2, 2] = np.nan  # region cell without conductance
+    g = conductance_graph(res, connect=connect, average=average, regions=regions)
+    cond = np.where(np.isfinite(res), 1.0 / np.where(np.isfinite(res), res, 1.0), 0.0)
+    rows, cols = res.shape
+    steps = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if connect == "eight" else [])
+    nm = g.nodemap
+    I, J, W = [], [], []
+    for r in range(rows):
+        for c in range(cols):
+            for dr, dc in steps:
+                r2, c2 = r + dr, c + dc
+                if not (0 <= r2 < rows and 0 <= c2 < cols):
+                    continue
+                a, b = nm[r, c], nm[r2, c2]
+                if a < 0 or b < 0 or a == b:
+                    continue
+                ga, gb = cond[r, c], cond[r2, c2]
+                if average == "conductance":
+                    w = (ga + gb) / 2
+                else:
+                    w = 0.0 if ga == 0 or gb == 0 else 1 / ((1 / ga + 1 / gb) / 2)
+                w = w / np.sqrt(2) if dr and dc else w
+                if w > 0:
+                    I.append(a), J.append(b), W.append(w)
+    assert g.edge_i.size == len(I)
+    np.testing.assert_allclose(g.laplacian.toarray(),
+                               coo_laplacian(I, J, W, g.n_nodes).toarray(), rtol=1e-14)

@@ -13,7 +13,9 @@ positive definite), then prepares ONE of:
 ``"amg"``
     Conjugate gradients preconditioned by a V-cycle of a smoothed-aggregation hierarchy
     (pyamg, tuned for Laplacians: see :class:`_VCycle`), built once and reused for every
-    right-hand side. Memory grows like ``n``; used for large grids.
+    right-hand side. Memory grows like ``n``; used for large grids. The matrix may be given
+    half-stored (:class:`~tbpa.connectivity._symmetric.SymmetricMatrix`), as the circuit
+    solvers do for large graphs: 40 % less memory for the finest level.
     Each solve checks its true residual and raises :class:`~tbpa.errors.ConnectivityError`
     when CG did not converge, rather than returning an inaccurate answer.
 
@@ -71,10 +73,12 @@ def estimate_memory_gb(n: int, nnz: int, method: str, symmetric: bool = False) -
     that. AMG on a CSR matrix: the matrix, its hierarchy and set-up temporaries come to
     about 2.1 copies of the matrix, plus ten vectors (CG and the cycle). AMG on a
     :class:`~tbpa.connectivity._symmetric.SymmetricMatrix` (half storage, ``symmetric=True``):
-    the finest level costs 6 bytes per off-diagonal entry and 16 per node, the set-up peaks
-    with the finest prolongator (~4 bytes per entry) beside it and the coarse levels take
-    ~0.45 of the finest CSR size, plus ten vectors: 1.5 GiB estimated for a 9 M-cell
-    8-neighbour grid, whose whole single solve measured 1.3 GiB peak RSS.
+    the finest level costs 6 bytes per off-diagonal entry and 12 per node, the finest
+    prolongator (set-up) or the CG vectors about 4 bytes per off-diagonal entry more, the
+    coarse levels about 2 bytes per entry, aggregates, scales and CG/cycle vectors ~8
+    vectors: 1.5 GiB estimated for a 9 M-cell 8-neighbour grid, whose single solve measured
+    1.6 GiB peak RSS for the whole process (of which ~0.35 GiB are the interpreter, the
+    libraries and the benchmark's own rasters).
     """
     n = max(int(n), 2)
     if method == "direct":
@@ -82,7 +86,7 @@ def estimate_memory_gb(n: int, nnz: int, method: str, symmetric: bool = False) -
         nbytes = 2.4 * 12.0 * fill + 12.0 * nnz
     elif symmetric:
         off = max(int(nnz) - n, 0)
-        nbytes = 6.0 * off + 16.0 * n + 4.0 * off + 0.45 * 12.0 * nnz + 10 * 8.0 * n
+        nbytes = 10.0 * off + 2.0 * nnz + 12.0 * n + 8 * 8.0 * n
     else:
         nbytes = 2.1 * 12.0 * nnz + 10 * 8.0 * n
     return nbytes / 1024**3
@@ -106,8 +110,10 @@ class LaplacianSolver:
 
     Parameters
     ----------
-    matrix : scipy.sparse matrix
-        Symmetric n x n Laplacian, optionally with extra diagonal conductance to ground.
+    matrix : scipy.sparse matrix or SymmetricMatrix
+        Symmetric n x n Laplacian, optionally with extra diagonal conductance to ground; a
+        half-stored :class:`~tbpa.connectivity._symmetric.SymmetricMatrix` is used as it is
+        by AMG (converted to CSR for the direct method).
     ground : array_like of int, optional
         Nodes held at 0 V. By default one node per floating component (the component's
         lowest-numbered node); components with conductance to ground need none.
@@ -342,9 +348,16 @@ class _VCycle:
     CG needs; every level is CSR and the restriction is ``P.T`` (no stored copy), except
     the finest prolongator, which is applied as ``T + diag(scale) A T`` from the aggregates
     and the level's matrix (one extra pass over A each way instead of 0.3 GiB at 9 M nodes).
-    Against pyamg's ``smoothed_aggregation_solver`` + ``aspreconditioner`` (what tbpa used
-    before) on a 9 M-node grid: set-up 34 s -> 3.7 s, CG 12 -> 17 iterations at half the
-    cost each, whole solve 68 s / 5.3 GiB -> 28 s / 2.1 GiB (docs/performance.md).
+
+    The finest matrix may be a half-stored
+    :class:`~tbpa.connectivity._symmetric.SymmetricMatrix` (diagonal + strict lower
+    triangle; what the circuit solvers pass for large graphs): its aggregates (the same as
+    pyamg's), sweeps, restriction and prolongation are compiled kernels on that storage, and
+    the prolongator and Galerkin product are built a block of full rows at a time, so the full
+    CSR matrix never exists. Against pyamg's ``smoothed_aggregation_solver`` +
+    ``aspreconditioner`` (what tbpa used before) on a 9 M-node grid: set-up 34 s -> 5.6 s, CG
+    12 -> 17 iterations at 40 % of the cost each, whole solve 68 s / 5.3 GiB -> 21 s /
+    1.6 GiB (docs/performance.md).
     """
 
     def __init__(self, A, max_coarse: int = 500, omega: float = 2.0):

@@ -45,8 +45,8 @@ class SymmetricMatrix:
     diag : numpy.ndarray
         float64 diagonal (n,).
     indptr, indices, data : numpy.ndarray
-        Strict lower triangle by rows (CSR of the entries ``a_ij``, ``j < i``): int64 row
-        pointers, sorted int32 (or int64) columns, float64 values.
+        Strict lower triangle by rows (CSR of the entries ``a_ij``, ``j < i``): row
+        pointers and sorted columns (int32 when they fit, else int64), float64 values.
 
     Examples
     --------
@@ -91,7 +91,7 @@ class SymmetricMatrix:
         m2 = _sort_merge_rows(indptr, indices, data)
         if m2 < m:  # parallel branches (merged short-circuit regions) were summed
             indices, data = indices[:m2].copy(), data[:m2].copy()
-        return cls(diag, indptr, indices, data)
+        return cls(diag, _compact(indptr), indices, data)
 
     @classmethod
     def from_csr(cls, mat) -> "SymmetricMatrix":
@@ -102,7 +102,8 @@ class SymmetricMatrix:
         low.sort_indices()
         itype = np.int32 if mat.shape[0] < 2**31 - 1 else np.int64
         return cls(np.asarray(mat.diagonal(), dtype=np.float64).copy(),
-                   low.indptr.astype(np.int64), low.indices.astype(itype), low.data.copy())
+                   _compact(low.indptr.astype(np.int64)), low.indices.astype(itype),
+                   low.data.copy())
 
     def copy(self) -> "SymmetricMatrix":
         return SymmetricMatrix(self.diag.copy(), self.indptr.copy(), self.indices.copy(),
@@ -239,6 +240,11 @@ def branch_components(ei, ej, n: int) -> tuple[int, np.ndarray]:
     _uf_branches(ei, ej, parent)
     labels = np.empty(int(n), dtype=np.int64)
     return int(_uf_labels(parent, labels)), labels
+
+
+def _compact(indptr: np.ndarray) -> np.ndarray:
+    """int32 row pointers when the entry count allows (36 MB less at 9 M rows)."""
+    return indptr.astype(np.int32) if indptr[-1] < 2**31 - 1 else indptr
 
 
 def _blocks(n, rows):

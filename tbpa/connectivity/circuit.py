@@ -206,7 +206,7 @@ def _component(graph: CircuitGraph, label: int, half: bool = False,
     """
     ncomp, labels = graph.components()
     if ncomp == 1:
-        nodes = np.arange(graph.n_nodes)
+        nodes = np.arange(graph.n_nodes, dtype=np.int32 if graph.n_nodes < 2**31 else np.int64)
         branches = (graph.edge_i, graph.edge_j, graph.edge_w)
         lap = (SymmetricMatrix.from_branches(*branches, graph.n_nodes) if half
                else graph.laplacian)
