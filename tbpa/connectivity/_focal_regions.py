@@ -37,7 +37,7 @@ from ._laplacian import CircuitGraph, _pair_weights, conductance_graph
 # measured at 1 M nodes, SuperLU factorisation ~ 50-70 solves, AMG set-up ~ 1 CG solve.
 SETUP_IN_SOLVES = {"direct": 50.0, "amg": 1.5}
 MAX_T_NODES = 8000  # dense Z on T: 8000^2 float64 = 0.5 GB
-_BATCH = 32  # right-hand sides per solve call (memory: n x 32 float64)
+_BATCH = 16  # right-hand sides per solve call (memory: 2 x n x 16 float64)
 
 
 @dataclass

@@ -12,8 +12,10 @@ One node is grounded; a unit current is injected at each other node (``L_g u_i =
 ``u_anchor = 0``); by superposition the voltages of pair (i, j) are ``u_j - u_i`` shifted to
 0 V at i, and ``R_ij = u_i[i] + u_j[j] - 2 u_i[j]``. All-to-one reuses the same basis;
 one-to-all solves once per node against ONE factorisation with every focal node grounded.
-Only focal *regions* (multi-cell focal nodes) in pairwise mode need one graph per pair,
-because Circuitscape shorts only the two regions of the pair being solved.
+Focal *regions* (multi-cell focal nodes) in pairwise mode: Circuitscape shorts only the two
+regions of the pair being solved, so each pair has its own graph; tbpa factorises the base
+graph once and solves each pair as a small constrained system on the regions' boundary nodes
+(:mod:`._focal_regions`), or builds one graph per pair when that is estimated cheaper.
 
 Node currents follow Circuitscape: a node's current is the larger of the current flowing
 into it and the current flowing out of it (branch currents below 1e-8 of the largest
@@ -447,8 +449,10 @@ def _pairwise_regions_superposed(g, focal, polymap, pairs, maps, opts, R, emit, 
             todo.append((i, j))
     if not todo:
         return rest
-    sup = fr.RegionSuperposition(graph, regions, _solver(graph.laplacian, None, opts),
+    lap, graph._laplacian = graph.laplacian, None  # grounded in place by the solver: no copy
+    sup = fr.RegionSuperposition(graph, regions, _solver(lap, None, opts, overwrite=True),
                                  opts.progress)
+    del lap
     solved = []
     for i, j in todo:
         sol = sup.pair(i, j)
