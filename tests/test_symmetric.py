@@ -399,3 +399,50 @@ def test_compiled_branch_list_matches_a_cell_by_cell_build(rng, average, connect
     assert g.edge_i.size == len(I)
     np.testing.assert_allclose(g.laplacian.toarray(),
                                coo_laplacian(I, J, W, g.n_nodes).toarray(), rtol=1e-14)
+
+
+def test_resistances_free_the_branch_list_before_the_largest_solve(rng, monkeypatch):
+    # three components: small (two points), large (two points), tiny (one point); the large
+    # one is solved last with the branch list and any cached CSR Laplacian already freed
+    res = rng.lognormal(1.0, 0.5, size=(40, 50))
+    res[:, 8] = np.nan
+    res[:, 44] = np.nan
+    lab = np.zeros(res.shape)
+    lab[5, 2], lab[30, 5] = 1, 2      # small component (cols 0-7)
+    lab[3, 20], lab[35, 40] = 3, 4    # large component (cols 9-43)
+    lab[10, 47] = 5                   # tiny component, one point
+    graphs, calls = [], []
+    real_graph, real_solver = circuit.conductance_graph, circuit._solver
+
+    def graph_spy(*a, **k):
+        graphs.append(real_graph(*a, **k))
+        return graphs[-1]
+
+    def solver_spy(matrix, *a, **k):
+        gr = graphs[-1]
+        calls.append((matrix.shape[0], type(matrix).__name__, gr.edge_i.size, gr._laplacian))
+        return real_solver(matrix, *a, **k)
+
+    monkeypatch.setattr(circuit, "conductance_graph", graph_spy)
+    monkeypatch.setattr(circuit, "_solver", solver_spy)
+    df = pairwise_resistance(res, lab, solver="amg")
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)  # largest last
+    n_last, kind, n_edges, cached = calls[-1]
+    assert kind == "SymmetricMatrix" and n_edges == 0 and cached is None
+    # values: each pair against a direct solve of the whole graph's Laplacian
+    g = conductance_graph(res)
+    L = g.laplacian.tocsc()
+    for a, b in ((0, 1), (2, 3)):
+        na, nb = (g.node_of_cells([int(np.flatnonzero(lab.ravel() == i + 1)[0])])[0]
+                  for i in (a, b))
+        ncomp, labels = connected_components(L, directed=False)
+        keep = np.flatnonzero(labels == labels[na])
+        sub = L[keep][:, keep]
+        ia, ib = np.searchsorted(keep, na), np.searchsorted(keep, nb)
+        free = np.setdiff1d(np.arange(keep.size), [ia])
+        rhs = np.zeros(keep.size)
+        rhs[ib] = 1.0
+        v = np.zeros(keep.size)
+        v[free] = spla.spsolve(sub[free][:, free].tocsc(), rhs[free])
+        assert df.iloc[a, b] == pytest.approx(v[ib], rel=1e-6)
+    assert np.isinf(df.iloc[0, 2]) and np.isinf(df.iloc[4, 3])

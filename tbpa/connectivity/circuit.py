@@ -320,6 +320,12 @@ def _pairwise_points(graph, nodes, index, excl, maps, opts, R, emit, drop_edges=
     zeros = lambda: (np.zeros(graph.shape), np.zeros(graph.shape))  # noqa: E731
     valid = nodes >= 0
     comps = np.unique(labels[nodes[valid]]) if valid.any() else []
+    if drop_edges and len(comps) > 1:
+        # largest component last: the branch list (and a cached CSR Laplacian) can then be
+        # freed before its solve
+        sizes = np.bincount(labels, minlength=ncomp)
+        comps = sorted(comps, key=lambda c: sizes[c])
+    solved = [c for c in comps if len({int(nd) for nd in nodes[valid] if labels[nd] == c}) > 1]
     pos = {p: nd for p, nd in zip(index, nodes)}
     for c in comps:
         members = [p for p, nd in zip(index, nodes) if nd >= 0 and labels[nd] == c]
@@ -334,12 +340,16 @@ def _pairwise_points(graph, nodes, index, excl, maps, opts, R, emit, drop_edges=
         if len(uniq) < 2:
             continue
         size = graph.n_nodes if ncomp == 1 else int(np.count_nonzero(labels == c))
-        comp = _component(graph, c, half=_half_storage(graph, size, opts), edges=maps)
+        half = _half_storage(graph, size, opts)
+        final = drop_edges and c == solved[-1]
+        if final and half:  # built from the branches: a cached CSR Laplacian is not needed
+            graph._laplacian = None
+        comp = _component(graph, c, half=half, edges=maps)
         loc = comp.local(np.array(uniq))
         whole = comp.lap is graph._laplacian
         if whole:  # hand the graph's Laplacian to the solver: grounded in place, no copy
             graph._laplacian = None
-        if drop_edges and c == comps[-1]:  # raster-sized, not needed for resistances
+        if final:  # the branch list is raster-sized and not needed for resistances
             comp.edges = None
             graph.edge_i = graph.edge_j = np.zeros(0, np.int32)
             graph.edge_w = np.zeros(0)
