@@ -446,3 +446,21 @@ def test_resistances_free_the_branch_list_before_the_largest_solve(rng, monkeypa
         v[free] = spla.spsolve(sub[free][:, free].tocsc(), rhs[free])
         assert df.iloc[a, b] == pytest.approx(v[ib], rel=1e-6)
     assert np.isinf(df.iloc[0, 2]) and np.isinf(df.iloc[4, 3])
+
+
+def test_half_storage_solver_pickles_and_threads(rng):
+    # dask ships the solver pickled and rebuilds the hierarchy; threads share it
+    import pickle
+
+    g = conductance_graph(holey_grid(rng, (40, 40), 0.1))
+    S = SymmetricMatrix.from_branches(g.edge_i, g.edge_j, g.edge_w, g.n_nodes)
+    B = np.zeros((g.n_nodes, 10))
+    B[rng.integers(1, g.n_nodes, 10), np.arange(10)] = 1.0
+    one = LaplacianSolver(S, ground=[0], method="amg", n_jobs=1).solve(B)
+    two = LaplacianSolver(S, ground=[0], method="amg", n_jobs=2).solve(B)
+    back = pickle.loads(pickle.dumps(LaplacianSolver(S, ground=[0], method="amg")))
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one, back.solve(B))
+    L = g.laplacian.tocsc()[1:, 1:]
+    np.testing.assert_allclose(one[1:], spla.spsolve(L, B[1:]).reshape(-1, 10), rtol=1e-6,
+                               atol=1e-6 * np.abs(one).max())

@@ -356,7 +356,7 @@ class _VCycle:
     the prolongator and Galerkin product are built a block of full rows at a time, so the full
     CSR matrix never exists. Against pyamg's ``smoothed_aggregation_solver`` +
     ``aspreconditioner`` (what tbpa used before) on a 9 M-node grid: set-up 34 s -> 5.6 s, CG
-    12 -> 17 iterations at 40 % of the cost each, whole solve 68 s / 5.3 GiB -> 21 s /
+    12 -> 17 iterations at 40 % of the cost each, whole solve 68 s / 5.3 GiB -> 23 s /
     1.6 GiB (docs/performance.md).
     """
 
