@@ -5,7 +5,7 @@ Least-cost (``leastcost``, ``corridors``)
 Graph metrics (``graph``, ``protconn``)
     patch_graph, probability_of_connectivity, integral_index_of_connectivity, protconn
 Circuit theory (``circuit``, ``pinch``, ``moving_window``, ``border``)
-    pairwise_resistance, current_map, advanced, pinchpoints, omniscape, border_flow
+    pairwise_resistance, current_map, advanced, pinchpoints, omniscape (Condition), border_flow
 
 Conventions (cost of a step, Circuitscape graph) are in ``docs/methods.md``.
 """
@@ -30,6 +30,7 @@ _EXPORTS = {
     "advanced": "circuit",
     "pinchpoints": "pinch",
     "omniscape": "moving_window",
+    "Condition": "moving_window",
     "border_flow": "border",
 }
 __all__ = sorted(_EXPORTS)
