@@ -2,6 +2,8 @@
 
 Legend and crosswalks (``legend``, ``crosswalks``)
     legend, colours, iucn_code, schemes, crosswalk, reclassify, latitude_layer
+Sea or inland water (``sea``)
+    sea_layer
 Unified map (``unify``)
     unify, embedded_inputs, load_modis, LANDSCAPES
 Comparison and metrics (``agreement``, ``metrics``)
@@ -29,6 +31,7 @@ _EXPORTS = {
     "crosswalk": "crosswalks",
     "reclassify": "crosswalks",
     "latitude_layer": "crosswalks",
+    "sea_layer": "sea",
     "unify": "unify",
     "embedded_inputs": "unify",
     "load_modis": "unify",

@@ -3,8 +3,8 @@
 Each scheme has a table ``data/habitat/crosswalks/<scheme>.csv`` with one row per
 (source code, unified target) pair: ``source_code, source_name, target_code, weight, rule,
 certainty, note``. The weights of one source code sum to 1 and say how much of that class is
-expected to be each target; a ``rule`` (e.g. ``lat>=50`` or ``coast_dist_m<3000&elev_m<1500``)
-lets ancillary layers decide between targets cell by cell.
+expected to be each target; a ``rule`` (e.g. ``lat>=50``, ``sea==1`` or
+``coast_dist_m<3000&elev_m<1500``) lets ancillary layers decide between targets cell by cell.
 
 How one target is chosen for a cell (:func:`reclassify`)
     Each candidate row scores 2 if its rule can be evaluated (every layer it names is in
@@ -162,12 +162,13 @@ def _parse_rule(rule: str, scheme: str, code: int) -> tuple:
 
 
 def _collapse_level1(df: pd.DataFrame) -> pd.DataFrame:
-    """Merge rows whose targets share a level-1 class (weights add; a merged rule is dropped)."""
+    """Merge rows whose targets share a level-1 class (weights add; the rule is kept only
+    when every merged row has the same one, e.g. 5.5/5.1/5.14 all ``sea==0``)."""
     df = df.copy()
     df["target_code"] = to_level1(df["target_code"].to_numpy())
     df["order"] = np.arange(len(df))
     agg = df.groupby(["source_code", "target_code"], sort=False).agg(
-        weight=("weight", "sum"), rule=("rule", lambda r: r.iloc[0] if len(r) == 1 else ""),
+        weight=("weight", "sum"), rule=("rule", lambda r: r.iloc[0] if r.nunique() == 1 else ""),
         order=("order", "min"),
     )
     return agg.reset_index().sort_values("order").drop(columns="order")
@@ -454,8 +455,10 @@ def reclassify(raster: xr.DataArray, scheme: str, *, unknown: str = "raise", anc
         nodata (0), warn, and list them in ``attrs["unknown_codes"]``.
     ancillary : dict of str -> DataArray, optional
         Same-grid layers that crosswalk rules refer to: ``lat`` (degrees north, see
-        :func:`latitude_layer`), ``elev_m`` (metres), ``coast_dist_m`` (metres). Without
-        them every ambiguous class resolves to its highest-weight target.
+        :func:`latitude_layer`), ``sea`` (1 for water joined to the open sea, 0 otherwise,
+        see :func:`~tbpa.habitat.sea_layer`), ``elev_m`` (metres), ``coast_dist_m``
+        (metres). Without them every ambiguous class resolves to its highest-weight target
+        (water: 5.5 freshwater lake, the sea included).
     level : {2, 1}
         Unified level of the output. Level 1 merges targets of the same level-1 class first
         (weights add), so e.g. a temperate/boreal forest class becomes Forest (100) with

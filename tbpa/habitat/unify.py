@@ -254,12 +254,17 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
         countries clipped to the rasters' footprints (the landscape's LAEA).
     level : {2, 1}
         Unified legend level.
-    ancillary : dict or "latitude", optional
+    ancillary : dict or {"auto", "latitude", "sea"}, optional
         Layers that decide ambiguous classes by the crosswalks' rules (see
-        :func:`~tbpa.habitat.reclassify`): ``{ISO3: {"lat": da, "elev_m": da,
-        "coast_dist_m": da}}`` on each input's own grid, or ``"latitude"`` to derive the
-        ``lat`` layer of every input automatically (e.g. temperate vs boreal forest). Without
-        it each ambiguous class takes its highest-weight target.
+        :func:`~tbpa.habitat.reclassify`): ``{ISO3: {"lat": da, "sea": da, "elev_m": da,
+        "coast_dist_m": da}}`` on each input's own grid, or a name to derive layers of every
+        input automatically: ``"latitude"`` the ``lat`` layer (temperate vs boreal forest),
+        ``"sea"`` the ``sea`` layer (:func:`~tbpa.habitat.sea_layer` with the union of all
+        *countries* as land: water joined to the open sea becomes 9.1 marine neritic,
+        other water stays inland), ``"auto"`` both. Without it each ambiguous class takes
+        its highest-weight target (all water becomes 5.5 freshwater lake, the sea
+        included). For ``"sea"``/``"auto"``, *countries* should cover the rasters' extent:
+        a polygon edge that is not a coast (a clip frame) makes the water beyond it sea.
     keep_inputs : bool
         Also return each input resampled over its whole footprint as ``habitat_<ISO3>``
         (not clipped to its country), e.g. to compare neighbours along a border with
@@ -308,7 +313,7 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
     kept = {}
     for k, iso3 in enumerate(tqdm(order, desc="unify", disable=not resolve_progress(progress))):
         raster, scheme, _ = parts[iso3]
-        layers = _ancillary_for(ancillary, iso3, raster)
+        layers = _ancillary_for(ancillary, iso3, raster, scheme, countries)
         ds = reclassify(raster, scheme, level=level, return_weight=True, ancillary=layers)
         codes, conf = _resample_classes(ds["habitat"], ds["weight"], dst_crs, transform, shape)
         geom = country_cells.loc[country_cells[col].astype(str) == iso3].geometry
@@ -323,17 +328,31 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
     return _dataset(habitat, source, confidence, kept, dst_crs, transform, sources, level, resolution)
 
 
-def _ancillary_for(ancillary, iso3, raster):
+_DERIVED = {"latitude": ("lat",), "sea": ("sea",), "auto": ("lat", "sea")}
+
+
+def _ancillary_for(ancillary, iso3, raster, scheme, countries):
     """The ancillary layers of one input (see ``unify``'s ``ancillary`` parameter)."""
     if ancillary is None:
         return None
-    if ancillary == "latitude":
+    if isinstance(ancillary, dict):
+        return ancillary.get(iso3)
+    if not (isinstance(ancillary, str) and ancillary in _DERIVED):
+        raise ValidationError(
+            "unify: `ancillary` must be a dict {ISO3: {name: layer}} or one of "
+            f"{', '.join(map(repr, _DERIVED))}, got {ancillary!r}"
+        )
+    layers = {}
+    if "lat" in _DERIVED[ancillary]:
         from .crosswalks import latitude_layer
 
-        return {"lat": latitude_layer(raster)}
-    if not isinstance(ancillary, dict):
-        raise ValidationError(f"unify: `ancillary` must be a dict {{ISO3: {{name: layer}}}} or 'latitude', got {ancillary!r}")
-    return ancillary.get(iso3)
+        layers["lat"] = latitude_layer(raster)
+    if "sea" in _DERIVED[ancillary]:
+        from .sea import _scheme_sea_codes, sea_layer
+
+        if _scheme_sea_codes(scheme):  # schemes whose water never includes the sea need no layer
+            layers["sea"] = sea_layer(raster, countries, scheme=scheme)
+    return layers
 
 
 def _dataset(habitat, source, confidence, kept, crs, transform, sources, level, resolution):
