@@ -73,6 +73,27 @@ def test_lake_bay_open_water_and_edge_by_hand():
     assert same.values.tolist() == expected
 
 
+def test_beyond_the_edge_the_land_polygons_decide():
+    # Every cell lies inside the land, which reaches 3 km past the raster on all sides except
+    # an inlet of sea east of row 1. (0,0) and (3,1) are lakes touching the edge: land lies
+    # beyond them, so 0. (1,3) is a bay cut by the east edge: the inlet beyond it is outside
+    # the land and inside the land's bounding box, so the bay is sea.
+    values = [
+        [W, G, G, G],
+        [G, G, G, W],
+        [G, G, G, G],
+        [G, W, G, G],
+    ]
+    da = _raster(values)
+    inlet = box(X0 + 4000, Y0 + 2000, X0 + 7000, Y0 + 3000)
+    land = gpd.GeoSeries([box(X0 - 3000, Y0 - 3000, X0 + 7000, Y0 + 7000).difference(inlet)], crs=UTM52)
+    sea = sea_layer(da, land, scheme="modis_igbp")
+    assert sea.values.tolist() == [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
+    # land clipped to the raster's own frame says nothing about what lies beyond: no sea
+    frame = gpd.GeoSeries([box(X0, Y0, X0 + 4000, Y0 + 4000)], crs=UTM52)
+    assert sea_layer(da, frame, scheme="modis_igbp").values.sum() == 0
+
+
 def test_diagonal_nodata_and_land_do_not_connect_by_default():
     # Land covers rows 0-2; row 3 is outside it. (2,1) meets the open water at (3,0) only at
     # a corner. (1,3) is separated from the open water at (3,3) by a fill (nodata) cell, and
@@ -128,16 +149,41 @@ def test_no_land_overlap_warns_and_everything_water_is_sea():
 
 
 # -- an independent reimplementation on random rasters --------------------------------------------
-def _oracle(water, on_land, cell_m, max_m, diagonal):
-    """networkx components over water cells within max_m of open water (brute-force distances)."""
-    open_cells = np.argwhere(water & ~on_land)
+def _oracle(water, rects, n, max_m, diagonal):
+    """The documented definition, cell by cell: networkx components, brute-force distances.
+
+    Positions run from -1 to n (one ring beyond the raster). A position is on land when its
+    centre lies inside a rectangle; a ring position is open water when it is off the land
+    and inside the rectangles' bounding box; a raster cell when it is water off the land.
+    """
+    def centre(r, c):
+        return X0 + (c + 0.5) * CELL, Y0 + n * CELL - (r + 0.5) * CELL
+
+    def on_land(r, c):
+        x, y = centre(r, c)
+        return any(b[0] < x < b[2] and b[1] < y < b[3] for b in (q.bounds for q in rects))
+
+    bbox = gpd.GeoSeries(rects).total_bounds
+    nodes, opened = set(), set()
+    for r in range(-1, n + 1):
+        for c in range(-1, n + 1):
+            inside = 0 <= r < n and 0 <= c < n
+            if inside and water[r, c]:
+                nodes.add((r, c))
+                if not on_land(r, c):
+                    opened.add((r, c))
+            elif not inside:
+                x, y = centre(r, c)
+                if not on_land(r, c) and bbox[0] < x < bbox[2] and bbox[1] < y < bbox[3]:
+                    nodes.add((r, c))
+                    opened.add((r, c))
     out = np.zeros(water.shape, dtype=np.uint8)
-    if not len(open_cells):
+    if not opened:
         return out
+    pts = np.array(sorted(opened), dtype=float)
     g = nx.Graph()
-    rows, cols = water.shape
-    for r, c in np.argwhere(water):
-        d = np.sqrt((((open_cells - (r, c)) * cell_m) ** 2).sum(axis=1)).min()
+    for r, c in nodes:
+        d = np.sqrt((((pts - (r, c)) * CELL) ** 2).sum(axis=1)).min()
         if max_m is None or d <= max_m:
             g.add_node((r, c))
     steps = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if diagonal else [])
@@ -145,40 +191,34 @@ def _oracle(water, on_land, cell_m, max_m, diagonal):
         for dr, dc in steps:
             if (r + dr, c + dc) in g:
                 g.add_edge((r, c), (r + dr, c + dc))
-    opened = {tuple(p) for p in open_cells}
     for comp in nx.connected_components(g):
         if comp & opened:
             for r, c in comp:
-                out[r, c] = 1
+                if 0 <= r < n and 0 <= c < n:
+                    out[r, c] = 1
     return out
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_agrees_with_networkx_oracle_on_random_rasters(seed):
     rng = np.random.default_rng(seed)
-    n = 30
+    n = 24
     water = rng.random((n, n)) < 0.5
     values = np.where(water, W, G).astype(np.uint8)
     values[rng.random((n, n)) < 0.05] = F  # some fill: never water, never a connection
     water = values == W
-    # land: a few random rectangles (their union); everything else is outside the land
+    # land: a few random rectangles (their union), some reaching past the raster's edges
     rects = []
     for _ in range(4):
-        r0, c0 = rng.integers(0, n - 5, size=2)
-        r1, c1 = r0 + rng.integers(5, n - r0 + 1), c0 + rng.integers(5, n - c0 + 1)
+        r0, c0 = rng.integers(-3, n - 5, size=2)
+        r1, c1 = r0 + rng.integers(5, n + 3 - r0), c0 + rng.integers(5, n + 3 - c0)
         rects.append(_cells(r0, c0, r1, c1, n))
     land = gpd.GeoSeries(rects, crs=UTM52)
-    on_land = np.zeros((n, n), dtype=bool)
-    for rect in rects:  # independent point-in-box test of every cell centre
-        minx, miny, maxx, maxy = rect.bounds
-        xs = X0 + (np.arange(n) + 0.5) * CELL
-        ys = Y0 + n * CELL - (np.arange(n) + 0.5) * CELL
-        on_land |= ((ys[:, None] > miny) & (ys[:, None] < maxy)) & ((xs[None] > minx) & (xs[None] < maxx))
     da = _raster(values)
     max_m = [None, 2500.0, 4000.0][seed % 3]
     for connectivity in (4, 8):
         got = sea_layer(da, land, scheme="modis_igbp", max_inland_m=max_m, connectivity=connectivity)
-        want = _oracle(water, on_land, CELL, max_m, connectivity == 8)
+        want = _oracle(water, rects, n, max_m, connectivity == 8)
         np.testing.assert_array_equal(got.values, want)
 
 
@@ -204,8 +244,9 @@ def test_geographic_raster_measures_metres_on_the_ellipsoid():
         assert np.all(np.abs(dist - 16_400) > 150)  # no cell sits on the threshold
         assert sea.values[r].tolist() == (dist <= 16_400).astype(int).tolist(), lat
     assert [int(sea.values[r].sum()) for r in river_rows] == [5, 4, 4]
-    # a raster in degrees and the same land in metres (UTM): reprojected, same answer
-    again = sea_layer(da, land.to_crs(UTM52), scheme="modis_igbp", max_inland_m=16_400)
+    # a raster in degrees and the same land in metres (Web Mercator keeps the box a box, so
+    # the bounding-box test beyond the edge is unchanged): reprojected, same answer
+    again = sea_layer(da, land.to_crs(3857), scheme="modis_igbp", max_inland_m=16_400)
     np.testing.assert_array_equal(again.values, sea.values)
 
 

@@ -18,10 +18,12 @@ Definition
     ``max_inland_m`` from open water (the limit stops a river, connected to the sea at its
     mouth, from turning marine all the way upstream). Open water itself is sea.
 
-    Nodata cells connect nothing (unknown is not sea), and neither does anything beyond
-    the raster's edge: land polygons are often clipped to a study frame there, so a lake
-    cut by the raster edge stays a lake. A raster that shows the sea must therefore show
-    some of it outside the land polygons, which any raster reaching past a coastline does.
+    Nodata cells connect nothing (unknown is not sea). Beyond the raster's edge the land
+    polygons decide: the position one cell past an edge cell is open water when it lies
+    outside the land but inside the land polygons' bounding box. So a lake cut by the
+    raster's edge inside the land stays a lake, a bay cut by the edge where the coast runs
+    on is sea, and land polygons clipped to the raster's own frame (the embedded countries
+    and the MODIS clip share 84-143 E, 37-57 N) do not make every edge a coast.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import xarray as xr
+from affine import Affine
 from pyproj import CRS
+from shapely.geometry import box
 
 from ..errors import CRSError, ValidationError, TbpaWarning
 
@@ -68,10 +72,8 @@ def _check_raster(raster) -> xr.DataArray:
     return raster
 
 
-def _land_geoms(land, raster) -> list:
-    """Land polygons clipped near the raster and reprojected to its CRS."""
-    from .unify import _footprint
-
+def _land(land, raster, bounds) -> tuple[list, gpd.GeoSeries]:
+    """Land polygons near *bounds* (raster CRS) reprojected to the raster's CRS, and the land."""
     if isinstance(land, gpd.GeoDataFrame):
         land = land.geometry
     if not isinstance(land, gpd.GeoSeries):
@@ -86,7 +88,9 @@ def _land_geoms(land, raster) -> list:
         )
     land = land[land.notna() & ~land.is_empty]
     # clip by rectangle in the land's own CRS first (cheap, robust to invalid rings), then project
-    minx, miny, maxx, maxy = _footprint(raster).to_crs(land.crs).total_bounds
+    foot = gpd.GeoSeries([box(*bounds).segmentize(max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / 64)],
+                         crs=raster.rio.crs)
+    minx, miny, maxx, maxy = foot.to_crs(land.crs).total_bounds
     padx, pady = 0.05 * (maxx - minx), 0.05 * (maxy - miny)
     clipped = land.clip_by_rect(minx - padx, miny - pady, maxx + padx, maxy + pady)
     clipped = clipped[~clipped.is_empty]
@@ -96,7 +100,24 @@ def _land_geoms(land, raster) -> list:
             f"check the CRS of `land` ({land.crs}) and of the raster ({raster.rio.crs})",
             TbpaWarning, stacklevel=3,
         )
-    return [g for g in clipped.to_crs(raster.rio.crs) if g is not None and not g.is_empty]
+    return [g for g in clipped.to_crs(raster.rio.crs) if g is not None and not g.is_empty], land
+
+
+def _beyond_edge_known(land: gpd.GeoSeries, crs, transform: Affine, shape) -> np.ndarray:
+    """Padded-grid ring cells whose centres fall inside the land's bounding box."""
+    from pyproj import Transformer
+
+    ring = np.ones(shape, dtype=bool)
+    ring[1:-1, 1:-1] = False
+    if not len(land):
+        return np.zeros(shape, dtype=bool)
+    rows, cols = np.nonzero(ring)
+    xs, ys = transform * (cols + 0.5, rows + 0.5)
+    lx, ly = Transformer.from_crs(crs, land.crs, always_xy=True).transform(xs, ys)
+    minx, miny, maxx, maxy = land.total_bounds
+    known = np.zeros(shape, dtype=bool)
+    known[rows, cols] = (lx > minx) & (lx < maxx) & (ly > miny) & (ly < maxy)
+    return known
 
 
 def _water_mask(raster, values, scheme, water) -> tuple[np.ndarray, str]:
@@ -126,13 +147,12 @@ def _water_mask(raster, values, scheme, water) -> tuple[np.ndarray, str]:
     return np.isin(values, codes), f"{scheme} codes {codes}"
 
 
-def _cell_metres(crs: CRS, raster, rows: slice) -> tuple[float, float]:
-    """(row spacing, column spacing) in metres, geodesic at the middle of *rows* if geographic."""
-    rx, ry = (abs(float(v)) for v in raster.rio.resolution())
+def _cell_metres(crs: CRS, res: tuple[float, float], lat: float) -> tuple[float, float]:
+    """(row spacing, column spacing) in metres; geodesic at latitude *lat* if geographic."""
+    rx, ry = res
     if crs.is_geographic:
         from pyproj import Geod
 
-        lat = float(np.mean(raster["y"].values[rows]))
         geod = Geod(ellps="WGS84")
         dx = geod.inv(0.0, lat, rx, lat)[2]
         dy = geod.inv(0.0, lat - ry / 2, 0.0, lat + ry / 2)[2]
@@ -141,23 +161,21 @@ def _cell_metres(crs: CRS, raster, rows: slice) -> tuple[float, float]:
     return ry * factor, rx * factor
 
 
-def _near_open(open_water: np.ndarray, raster, max_m: float) -> np.ndarray:
+def _near_open(open_water: np.ndarray, crs: CRS, res, row_y: np.ndarray, max_m: float) -> np.ndarray:
     """Cells within *max_m* metres of an open-water cell (Euclidean, between cell centres)."""
     from scipy import ndimage
 
-    crs = CRS.from_user_input(raster.rio.crs)
     n = open_water.shape[0]
     if not crs.is_geographic:
-        dy, dx = _cell_metres(crs, raster, slice(None))
+        dy, dx = _cell_metres(crs, res, 0.0)
         return ndimage.distance_transform_edt(~open_water, sampling=(dy, dx)) <= max_m
     # degrees: the metre width of a column shrinks with latitude, so measure band by band,
     # each band padded by enough rows to see every open cell within max_m of it
-    ry = abs(float(raster.rio.resolution()[1]))
-    step = max(1, int(_BAND_DEG / ry))
+    step = max(1, int(_BAND_DEG / res[1]))
     out = np.zeros(open_water.shape, dtype=bool)
     for r0 in range(0, n, step):
         r1 = min(n, r0 + step)
-        dy, dx = _cell_metres(crs, raster, slice(r0, r1))
+        dy, dx = _cell_metres(crs, res, float(np.mean(row_y[r0:r1])))
         pad = int(np.ceil(max_m / dy)) + 1
         a0, a1 = max(0, r0 - pad), min(n, r1 + pad)
         sub = open_water[a0:a1]
@@ -180,7 +198,8 @@ def sea_layer(raster: xr.DataArray, land, *, scheme: str | None = None, water=No
         Land polygons with a CRS (reprojected to the raster's), e.g. the countries around
         the raster (:func:`tbpa.sites.load_countries`). Their union is the land; water
         outside it is open sea. Use polygons that cover the raster's whole extent: water
-        beyond a polygon edge that is not a coast (a study frame) would count as sea.
+        inside the raster beyond a polygon edge that is not a coast (a study frame cutting
+        through the raster) would count as sea.
     scheme : str, optional
         Land-cover scheme of *raster*; its water classes are the codes whose crosswalk rows
         have a rule on ``sea`` (e.g. ``modis_igbp``: 0 and 17).
@@ -213,11 +232,13 @@ def sea_layer(raster: xr.DataArray, land, *, scheme: str | None = None, water=No
     Notes
     -----
     A water cell is sea when a chain of edge-sharing water cells, each within
-    *max_inland_m* of open water, joins it to open water (water outside the land); see
-    the module docstring. Nodata and the area beyond the raster's edge never connect. The
-    result inherits the accuracy of *land*: with a generalised coastline, a coastal lagoon
-    that opens onto the sea through a channel narrower than a cell stays inland water, and
-    a lake whose shore touches open water through a chain of water cells becomes sea.
+    *max_inland_m* of open water, joins it to open water: water outside the land, and,
+    one cell beyond the raster's edge, any position outside the land but inside the land
+    polygons' bounding box (see the module docstring). Nodata never connects. The result
+    inherits the accuracy of *land* and of the raster: a coastal lagoon that opens onto
+    the sea through a channel narrower than a cell stays inland water, and a coastal lake
+    that the raster joins to the sea becomes sea. Land clipped to a non-rectangular study
+    area makes the area between that outline and its bounding box "sea" beyond the edge.
 
     Examples
     --------
@@ -248,21 +269,32 @@ def sea_layer(raster: xr.DataArray, land, *, scheme: str | None = None, water=No
         )
     values = np.asarray(raster.values)
     is_water, water_label = _water_mask(raster, values, scheme, water)
-    geoms = _land_geoms(land, raster)
-    on_land = np.zeros(values.shape, dtype=bool)
+    # work on the grid grown by one cell on every side: the ring stands for what lies beyond
+    shape = (values.shape[0] + 2, values.shape[1] + 2)
+    transform = raster.rio.transform() * Affine.translation(-1, -1)
+    bounds = (*(transform * (0, shape[0])), *(transform * (shape[1], 0)))
+    geoms, land = _land(land, raster, bounds)
+    on_land = np.zeros(shape, dtype=bool)
     if geoms:
-        on_land = rasterize([(g, 1) for g in geoms], out_shape=values.shape,
-                            transform=raster.rio.transform(), fill=0, dtype="uint8").astype(bool)
-    open_water = is_water & ~on_land
+        on_land = rasterize([(g, 1) for g in geoms], out_shape=shape, transform=transform,
+                            fill=0, dtype="uint8").astype(bool)
+    water_pad = np.pad(is_water, 1, constant_values=False)
+    beyond = _beyond_edge_known(land, raster.rio.crs, transform, shape)
+    open_water = (water_pad | beyond) & ~on_land
     sea = np.zeros(values.shape, dtype=np.uint8)
     if open_water.any():
-        path = is_water if max_inland_m is None else is_water & _near_open(open_water, raster, float(max_inland_m))
+        path = water_pad | open_water
+        if max_inland_m is not None:
+            crs = CRS.from_user_input(raster.rio.crs)
+            res = tuple(abs(float(v)) for v in raster.rio.resolution())
+            row_y = (transform * (np.zeros(shape[0]), np.arange(shape[0]) + 0.5))[1]
+            path &= _near_open(open_water, crs, res, row_y, float(max_inland_m))
         structure = ndimage.generate_binary_structure(2, 1 if connectivity == 4 else 2)
         labels, n = ndimage.label(path, structure=structure)
         reaches_sea = np.zeros(n + 1, dtype=bool)
         reaches_sea[labels[open_water]] = True  # open water is on the path (distance 0)
         reaches_sea[0] = False
-        sea = reaches_sea[labels].astype(np.uint8)
+        sea = (reaches_sea[labels] & water_pad)[1:-1, 1:-1].astype(np.uint8)
     out = raster.copy(data=sea).rename("sea")
     out.attrs = {
         "long_name": "water connected to the open sea (1) or not (0)",
