@@ -180,8 +180,9 @@ def stage_land_of_big_cats(ctx: DemoContext) -> dict[str, Path]:
     land = load_landscape("land_of_big_cats")
     written: dict[str, Path] = {}
     steps = tqdm(total=4 + 3 * len(LOBC_SPECIES), desc="land of big cats", disable=not ctx.progress)
+    # ancillary="sea": water joined to the open sea is marine (9.1), not a freshwater lake
     hab = habitat.unify(habitat.embedded_inputs(land.name), countries=land.countries,
-                        resolution=LOBC_RESOLUTION_M, crs=land.crs)
+                        resolution=LOBC_RESOLUTION_M, crs=land.crs, ancillary="sea")
     ctx.rasters["lobc_habitat"] = hab["habitat"]
     metrics = habitat.landscape_metrics(hab["habitat"], nested_cores(land.sites, LOBC_CORES))
     written.update(ctx.save_table(metrics, "lobc_habitat_metrics",
@@ -256,13 +257,14 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     land = load_landscape("tumen_estuary")
     written: dict[str, Path] = {}
     steps = tqdm(total=5, desc="tumen estuary", disable=not ctx.progress)
+    # ancillary="sea": the coastal water inside the generalised country polygons is sea (9.1)
     hab = habitat.unify(habitat.embedded_inputs(land.name), countries=land.countries,
-                        resolution=TUMEN_RESOLUTION_M, crs=land.crs)
+                        resolution=TUMEN_RESOLUTION_M, crs=land.crs, ancillary="sea")
     ctx.rasters["tumen_habitat"] = hab["habitat"]
     options = load_tumen_options(crs=land.crs)
     steps.update()
     context = planning.BoundaryContext.from_landscape(
-        land, habitat=hab["habitat"], species=["hooded_crane", "white_naped_crane", "black_faced_spoonbill"])
+        land, habitat=hab["habitat"], species=list(TUMEN_SPECIES))
     comparison = planning.compare_boundaries(options, context=context)
     written.update(ctx.save_table(comparison.wide, "tumen_options_comparison",
                                   "Tumen estuary: draft boundary options compared"))
@@ -300,8 +302,9 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     ctx.parameters["tumen_estuary"] = {
         "resolution_m": TUMEN_RESOLUTION_M, "planning_unit_m": TUMEN_UNIT_M, "blm": TUMEN_BLM,
         "proposal": f"hexagons within {TUMEN_REGION_M / 1000:g} km of the existing sites, those over the "
-                    f"sites locked in; targets {100 * TUMEN_TARGET_SHARE:g} % of each wetland class (5.4, 5.5, "
-                    "12.4, 15.8) in that region; cost = area",
+                    f"sites locked in; targets {100 * TUMEN_TARGET_SHARE:g} % of each wetland class (IUCN 5, 12, "
+                    "13, 15) and of each waterbird's suitability-weighted habitat in that region; cost = area",
+        "habitat_rules": "sea layer: water joined to the open sea is 9.1 marine neritic, other water inland",
         "species": context.species, "crs": land.crs.srs,
         "note": "options and site outlines schematic; habitat samples SYNTHETIC",
     }
@@ -310,17 +313,23 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
 
 TUMEN_BLM = 0.5  # ha of cost per metre of boundary: favours one compact block over scattered units
 TUMEN_REGION_M = 10_000.0  # planning region: within 10 km of the existing sites
-TUMEN_TARGET_SHARE = 0.5   # of each wetland class present in the planning region
+TUMEN_TARGET_SHARE = 0.5   # of each wetland class and of each species' habitat in the planning region
+TUMEN_SPECIES = ("hooded_crane", "white_naped_crane", "black_faced_spoonbill")
 
 
-def tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM):
+def tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM, species=TUMEN_SPECIES):
     """Hexagonal units within 10 km of the existing sites, those over the sites locked in;
-    targets: half of each wetland class in that region; cost = unit area (ha); BLM > 0."""
+    targets: half of each wetland class (IUCN level 1 5, 12, 13, 15, as counted by
+    ``compare_boundaries``) and half of each species' suitability-weighted habitat in that
+    region; cost = unit area (ha); BLM > 0. The sea (9.1) is no wetland target: with the
+    ``sea`` layer it is no longer mistaken for freshwater lake."""
     import numpy as np
     import pandas as pd
     from rasterio import features
 
     from .planning import optimize_boundary, planning_units
+    from .planning.compare import WETLAND_LEVEL1
+    from .species import load as load_species
 
     existing = land.sites.geometry.union_all()
     region = existing.buffer(TUMEN_REGION_M).intersection(land.aoi)
@@ -329,15 +338,19 @@ def tumen_proposal(land: Landscape, hab, *, blm: float = TUMEN_BLM):
     labels = features.rasterize(((g, i + 1) for i, g in enumerate(units.geometry)), out_shape=hab.shape,
                                 transform=grid_transform, fill=0, dtype="int32")
     cell_ha = abs(grid_transform.a * grid_transform.e) / 1e4
-    codes = np.asarray(hab.values)
-    wetland = {"ha_504": 504, "ha_1204": 1204, "ha_1508": 1508, "ha_505": 505}
-    for column, code in wetland.items():
-        counts = np.bincount(labels.ravel(), weights=(codes == code).ravel().astype(float), minlength=len(units) + 1)
+    codes = np.asarray(hab.values).ravel()
+    labels = labels.ravel()
+    per_feature = {f"ha_{c}": (codes == c).astype(float)
+                 for c in np.unique(codes[labels > 0]) if c // 100 in WETLAND_LEVEL1}
+    for name in species:
+        per_feature[f"suitable_ha_{name}"] = np.nan_to_num(load_species(name).suitability_of(codes), nan=0.0)
+    for column, per_cell in per_feature.items():
+        counts = np.bincount(labels, weights=per_cell, minlength=len(units) + 1)
         units[column] = counts[1:] * cell_ha
     centroid_iso = gpd.sjoin(gpd.GeoDataFrame(geometry=units.geometry.representative_point(), crs=land.crs),
                              land.countries[["iso3", "geometry"]], how="left")
     units["iso3"] = centroid_iso[~centroid_iso.index.duplicated()]["iso3"].to_numpy()
-    present = {c: units[c].sum() for c in wetland if units[c].sum() > 0}
+    present = {c: units[c].sum() for c in per_feature if units[c].sum() > 0}
     targets = {c: TUMEN_TARGET_SHARE * total for c, total in present.items()}
     locked = units.loc[units.geometry.representative_point().within(existing), "unit_id"].tolist()
     proposal = optimize_boundary(units, targets=targets, cost="area_ha", blm=blm, locked_in=locked,

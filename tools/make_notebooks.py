@@ -89,7 +89,7 @@ table as `flow=`.
 """),
     code("""
 hab = tbpa.habitat.unify(tbpa.habitat.embedded_inputs(land.name), countries=land.countries,
-                         resolution=1000, crs=land.crs)
+                         resolution=1000, crs=land.crs, ancillary="sea")
 res = tbpa.habitat.resistance(hab["habitat"], "amur_leopard")
 llnp = land.sites[land.sites.site_id == "LLNP"]
 cwd = tbpa.connectivity.cost_distance(res, llnp)
@@ -120,7 +120,7 @@ land.borders
 """),
     code("""
 hab = tbpa.habitat.unify(tbpa.habitat.embedded_inputs(land.name), countries=land.countries,
-                         resolution=1000, crs=land.crs)
+                         resolution=1000, crs=land.crs, ancillary="sea")
 hab
 """),
     code("""
@@ -146,7 +146,7 @@ every scheme into one legend, the **IUCN Habitats Classification Scheme v3.1** (
 codes as in Jung et al. 2020: class 1.4 → 104, 14.1 → 1401), through crosswalk tables that
 list every official code of each scheme. Ambiguous classes (herbaceous wetland = inland
 marsh, salt marsh or paddy) keep all their targets with weights, and ancillary rules
-(distance to coast, latitude, elevation) decide where given.
+(sea or inland water, distance to coast, latitude, elevation) decide where given.
 
 The national rasters used here are **synthetic samples** derived from the real MODIS
 MCD12C1 2019 land cover (see `data/habitat/README.md`): they show the workflow, not the
@@ -167,6 +167,19 @@ inputs = habitat.embedded_inputs(land.name)
 {iso3: (scheme, str(r.rio.crs)[:40], r.rio.resolution()) for iso3, (r, scheme) in inputs.items()}
 """),
     md("""
+## Sea or lake?
+The samples' water class holds lakes and sea alike (MODIS codes all water 0), and the
+generalised Natural Earth coastline leaves coastal sea inside the country polygons. The
+`sea` layer tells them apart: water joined to water outside the land is sea (9.1 marine
+neritic), other water stays inland (5.5 lake). `tbpa.habitat.sea_layer` builds it for one
+raster; `unify(..., ancillary="sea")` derives it for every input from `countries`.
+"""),
+    code("""
+ru, scheme = inputs["RUS"]                       # TerraNorte codes: water is class 21
+sea = habitat.sea_layer(ru, land.countries, scheme=scheme)
+print(f"{int((ru == 21).sum())} water cells, {int(sea.sum())} of them sea")
+"""),
+    md("""
 ## Unify
 Each raster is reclassified, brought onto one grid in the landscape's equal-area CRS by the
 majority of class fractions (never bilinear), and mosaicked inside its own country.
@@ -174,7 +187,7 @@ majority of class fractions (never bilinear), and mosaicked inside its own count
 classes.
 """),
     code("""
-hab = habitat.unify(inputs, countries=land.countries, resolution=1000, crs=land.crs)
+hab = habitat.unify(inputs, countries=land.countries, resolution=1000, crs=land.crs, ancillary="sea")
 fig = tbpa.maps.habitat_map(land, hab["habitat"], lang=("en", "zh", "ru"))
 """),
     code("""
@@ -259,7 +272,7 @@ from tbpa.demo import nested_cores, china_russia_border, LOBC_CORES
 
 land = tbpa.sites.load_landscape("land_of_big_cats")
 hab = habitat.unify(habitat.embedded_inputs(land.name), countries=land.countries,
-                    resolution=1000, crs=land.crs)
+                    resolution=1000, crs=land.crs, ancillary="sea")
 res = habitat.resistance(hab["habitat"], "amur_leopard")
 tbpa.species.load("amur_leopard")
 """),
@@ -321,7 +334,7 @@ proposes an optimised boundary. Habitat samples are synthetic.
 from tbpa import habitat, planning
 land = tbpa.sites.load_landscape("tumen_estuary")
 hab = habitat.unify(habitat.embedded_inputs(land.name), countries=land.countries,
-                    resolution=250, crs=land.crs)
+                    resolution=250, crs=land.crs, ancillary="sea")   # coastal water is sea, not lake
 options = tbpa.sites.load_tumen_options(crs=land.crs)
 options.drop(columns="geometry")
 """),
@@ -341,8 +354,9 @@ cmp.rank({"wetland_ha": 3, "suitable_ha_black_faced_spoonbill": 2, "country_even
     md("""
 ## An optimised proposal
 Hexagonal planning units within 10 km of the existing sites; units over the sites locked
-in; targets: half of each wetland class present; cost = area; a boundary-length modifier
-keeps it compact. Solved exactly as an integer programme (HiGHS).
+in; targets: half of each wetland class present and half of each waterbird's
+suitability-weighted habitat; cost = area; a boundary-length modifier keeps it compact.
+Solved exactly as an integer programme (HiGHS). The sea (9.1) is not a wetland target.
 """),
     code("""
 from tbpa.demo import tumen_proposal
