@@ -99,8 +99,9 @@ def run_compare(args: argparse.Namespace) -> int:
     land = load_landscape(args.landscape)
     weights = _parse_weights(args.weights)
     options = _load_options(args, land)
+    # ancillary="sea": coastal water is sea (9.1), not freshwater lake counted as wetland
     habitat = unify(embedded_inputs(land.name), countries=land.countries, resolution=args.resolution,
-                    crs=land.crs)["habitat"]
+                    crs=land.crs, ancillary="sea")["habitat"]
     species = ([s.strip() for s in args.species.split(",") if s.strip()] if args.species
                else _DEFAULT_SPECIES.get(land.name, []))
     context = BoundaryContext.from_landscape(land, habitat=habitat, species=species,
