@@ -86,6 +86,21 @@ def test_map_has_schematic_notice_scale_bar_and_graticule(tumen):
     plt.close(fig)
 
 
+@pytest.mark.parametrize("title", [
+    "Tumen River estuary (China-DPRK-Russia): draft boundary options",
+    "Land of Big Cats (China-Russia): unified habitat map (IUCN Habitats Classification v3.1, "
+    "level 2) for the transboundary protected area feasibility study",
+])
+def test_long_title_never_runs_under_the_schematic_notice(tumen, title):
+    fig = unified_map(tumen, lang=("en",), title=title)
+    renderer = fig.canvas.get_renderer()
+    texts = [t for ax in fig.axes for t in ax.texts]
+    notice = next(t for t in texts if t.get_text().startswith("SCHEMATIC BOUNDARIES"))
+    head = next(t for t in texts if t.get_text().replace("\n", " ") == title)
+    assert head.get_window_extent(renderer).x1 < notice.get_window_extent(renderer).x0
+    plt.close(fig)
+
+
 def test_ax_argument_and_layers(tumen):
     crs = tumen.crs
     minx, miny, maxx, maxy = tumen.aoi.bounds

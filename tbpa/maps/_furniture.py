@@ -136,10 +136,43 @@ def title_block(ax, *, title: str, subtitle: str, sources: str, notice: str | No
     ax.set_axis_off()
     kw = {"family": family} if family else {}
     # title and notice are English: the default font has a bold face (CJK fonts here do not)
-    ax.text(0.0, 0.98, title, fontsize=fontsize * 1.7, fontweight="bold", va="top")
+    head = ax.text(0.0, 0.98, title, fontsize=fontsize * 1.7, fontweight="bold", va="top")
     ax.text(0.0, 0.62, subtitle, fontsize=fontsize * 1.05, va="top", **kw)
     ax.text(0.0, 0.30, sources, fontsize=fontsize * 0.8, va="top", wrap=True, **kw)
     ax.text(1.0, 0.02, footer, fontsize=fontsize * 0.7, ha="right", va="bottom", color="#555555")
     if notice:
-        ax.text(1.0, 0.98, notice, fontsize=fontsize * 0.95, ha="right", va="top", color="#8b0000",
-                fontweight="bold", bbox={"boxstyle": "round,pad=0.4", "fc": "#fff3f3", "ec": "#8b0000"})
+        box = ax.text(1.0, 0.98, notice, fontsize=fontsize * 0.95, ha="right", va="top",
+                      color="#8b0000", fontweight="bold",
+                      bbox={"boxstyle": "round,pad=0.4", "fc": "#fff3f3", "ec": "#8b0000"})
+        _fit_left_of(head, box, min_size=fontsize * 1.05)
+
+
+def _fit_left_of(text, obstacle, *, min_size: float, gap_px: float = 12.0) -> None:
+    """Shrink *text* (then wrap it in two lines) until it ends left of *obstacle*.
+
+    A long title must never run under the schematic-boundaries notice: both are read by
+    the people the map is handed to.
+    """
+    fig = text.figure
+    renderer = fig.canvas.get_renderer()
+    limit = obstacle.get_window_extent(renderer).x0 - gap_px
+
+    def fits() -> bool:
+        return text.get_window_extent(renderer).x1 <= limit
+
+    size = text.get_fontsize()
+    while not fits() and size * 0.92 >= min_size:
+        size *= 0.92
+        text.set_fontsize(size)
+    if fits():
+        return
+    words = text.get_text().split()
+    best = None
+    for cut in range(len(words) - 1, 0, -1):  # the latest break whose first line fits
+        text.set_text(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]))
+        if fits():
+            best = cut
+            break
+    if best is None:
+        text.set_text(" ".join(words))
+    text.set_va("top")
