@@ -97,19 +97,19 @@ def _matches(src_value, target_value, comparison, lower, upper):
     return src_value == target_value
 
 
-def _brute_omniscape(res, src, radius, block, buffer, four=False, conds=None):
-    """Omniscape, written from its documentation, one window at a time, on raster coordinates.
+def _brute_windows(res, src, radius, block, buffer, conds=None):
+    """Omniscape's moving windows, written from its documentation, on raster coordinates.
 
-    *conds*: list of (present, target_layer, comparison, lower, upper) for conditional
-    connectivity, applied cell by cell after the sources were scaled to the target strength.
+    Yields (ty, tx, r0, c0, w_cond, w_src, ground) per target with strength > 0, in
+    Omniscape's order (x outer, y inner). *conds*: list of (present, target_layer,
+    comparison, lower, upper) for conditional connectivity, applied cell by cell after the
+    sources were scaled to the target strength.
     """
     rows, cols = res.shape
     cond = 1.0 / res
     br = (block - 1) // 2
     D = radius + buffer
-    cum = np.zeros(res.shape)
-    fp = np.zeros(res.shape)
-    for tx in range(br, cols - br, block):  # Omniscape iterates x outer, y inner
+    for tx in range(br, cols - br, block):
         for ty in range(br, rows - br, block):
             strength = src[ty - br : ty + br + 1, tx - br : tx + br + 1].sum()
             if strength <= 0:
@@ -132,9 +132,18 @@ def _brute_omniscape(res, src, radius, block, buffer, four=False, conds=None):
                     for c in range(c0, c1):
                         if not _matches(present[r, c], tv, comparison, lower, upper):
                             w_src[r - r0, c - c0] = 0.0
-            ground = (ty - r0, tx - c0)
-            cum[r0:r1, c0:c1] += _circuit_current(w_cond, w_src, ground, four)
-            fp[r0:r1, c0:c1] += _circuit_current(np.ones(w_cond.shape), w_src, ground, four)
+            yield ty, tx, r0, c0, w_cond, w_src, (ty - r0, tx - c0)
+
+
+def _brute_omniscape(res, src, radius, block, buffer, four=False, conds=None):
+    """Omniscape without the block-artefact correction: cumulative current, flow potential."""
+    cum = np.zeros(res.shape)
+    fp = np.zeros(res.shape)
+    for _, _, r0, c0, w_cond, w_src, ground in _brute_windows(res, src, radius, block,
+                                                               buffer, conds):
+        r1, c1 = r0 + w_cond.shape[0], c0 + w_cond.shape[1]
+        cum[r0:r1, c0:c1] += _circuit_current(w_cond, w_src, ground, four)
+        fp[r0:r1, c0:c1] += _circuit_current(np.ones(w_cond.shape), w_src, ground, four)
     return cum, fp
 
 
@@ -519,43 +528,63 @@ def test_omniscape_jl_case5_conditional_equal(oracle_dir, tmp_path):
     assert np.linalg.norm(mine[m] - ref[m]) / np.linalg.norm(ref[m]) < 1e-7  # 1.1e-8
 
 
-def _ground_neighbours(shape, block, radius, buffer):
-    """Cells right of / below each target on the sides where its window is not cut by the
-    raster edge (see docs/methods.md: where Omniscape.jl's test4a reference is not
-    reproduced)."""
-    half = radius + buffer
-    br = (block - 1) // 2
-    mask = np.zeros(shape, bool)
-    for y in range(br, shape[0] - br, block):
-        for x in range(br, shape[1] - br, block):
-            if x >= half and x + 1 < shape[1]:
-                mask[y, x + 1] = True
-            if y >= half and y + 1 < shape[0]:
-                mask[y + 1, x] = True
-    return mask
-
-
 def test_omniscape_jl_case4a_conditional_within_future(oracle_dir, tmp_path):
     """config4a.ini: two 'within' conditions compared to the future, 4 neighbours, block 3,
-    buffer 2, flow potential and normalized current."""
+    buffer 2, flow potential and normalized current.
+
+    The reference flow potential is not reproducible at 159 cells, for an upstream numerical
+    reason checked here against the independent brute force (docs/methods.md): Omniscape's
+    block-artefact correction divides the summed null-model current by the block null-model
+    current, which is exactly 0 at the two dead-end tips (0, +D) and (+D, 0) of the
+    4-neighbour circular window (D = radius + buffer); Omniscape's CG+AMG solve leaves
+    round-off there, so its correction at those two window cells is a huge constant and every
+    window's flow potential at its +x / +y tip is multiplied by it. tbpa's direct solve gives
+    exactly 0, hence a correction of 1, as Omniscape intends.
+    """
     out = tbpa.omniscape.run_ini(tmp_path / "input" / "config4a.ini")
     written = sorted(p.name for p in out["output_dir"].iterdir())
     assert written == ["config.ini", "flow_potential.tif", "normalized_cum_currmap.tif"]
     verify = oracle_dir / "output_verify" / "test4a"
     refs = {k: _read(verify / f"{k}.tif")
             for k in ("cum_currmap", "flow_potential", "normalized_cum_currmap")}
+    mine = {"cum_currmap": out["cum_currmap"],
+            "normalized_cum_currmap": out["normalized_cum_currmap"],
+            "flow_potential": _read(out["output_dir"] / "flow_potential.tif")}
     # the raw current map passes Omniscape's own criterion
-    assert _arrays_equal(out["cum_currmap"], refs["cum_currmap"], 1e-6)
-    # every output agrees to CG+AMG accuracy away from the cells right of / below targets,
-    # where the reference holds flow potentials up to ~1000 A from windows that inject
-    # about 1 A (not a possible node current); see docs/methods.md
-    odd = _ground_neighbours(refs["cum_currmap"].shape, 3, 5, 2)
+    assert _arrays_equal(mine["cum_currmap"], refs["cum_currmap"], 1e-6)
+
+    inp = tmp_path / "input"
+    res = _read(inp / "resistance.asc")
+    src = np.nan_to_num(_read(inp / "source.asc"))
+    src[src < 0.2] = 0.0  # source_threshold
+    conds = [(lay, lay, "within", -0.5, 0.5)  # future files = present files
+             for lay in (_read(inp / "temperature.asc"), _read(inp / "precipitation.asc"))]
+    radius, buffer = 5, 2
+    D = radius + buffer
+    excess = refs["flow_potential"] - mine["flow_potential"]
+    factors = {(0, D): [], (D, 0): []}
+    tips = np.zeros(res.shape, bool)
+    for ty, tx, r0, c0, w_cond, w_src, ground in _brute_windows(res, src, radius, 3, buffer,
+                                                                conds):
+        fp_window = _circuit_current(np.ones(w_cond.shape), w_src, ground, True)
+        for (dy, dx), f in factors.items():
+            y, x = ty + dy, tx + dx
+            if y < res.shape[0] and x < res.shape[1] and np.isfinite(res[y, x]):
+                tips[y, x] = True
+                f.append(excess[y, x] / fp_window[y - r0, x - c0])
+    assert tips.sum() == 159  # 80 +x tips, 79 +y tips (one falls on nodata)
+    for tip, f in factors.items():
+        f = np.array(f)
+        # one factor per tip, the same in every window (observed spread 4e-6): the
+        # reference is tbpa's window flow potential times a constant correction there,
+        # about 4.7e4 (+x) and 8.6e4 (+y); a physical correction is O(1) (tbpa's largest: 4.2)
+        assert np.ptp(f) < 1e-4 * f.mean(), (tip, f.min(), f.max())
+        assert f.mean() > 1e4, tip
+    # everywhere else all three outputs agree to CG+AMG accuracy
     for name, ref in refs.items():
-        mine = (out[name] if name != "flow_potential"
-                else _read(out["output_dir"] / "flow_potential.tif"))
-        assert np.array_equal(np.isfinite(ref), np.isfinite(mine)), name
-        m = np.isfinite(ref) & ~odd
-        diff = np.linalg.norm(mine[m] - ref[m]) / np.linalg.norm(ref[m])
+        assert np.array_equal(np.isfinite(ref), np.isfinite(mine[name])), name
+        m = np.isfinite(ref) & ~tips
+        diff = np.linalg.norm(mine[name][m] - ref[m]) / np.linalg.norm(ref[m])
         assert diff < 2e-6, (name, diff)
 
 
