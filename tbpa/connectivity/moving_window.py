@@ -243,7 +243,7 @@ def omniscape(
     targets use the future temperature (climate connectivity):
 
     >>> t_now = r.copy(data=np.tile(np.linspace(0, 10, 21), (21, 1)))
-    >>> cond = tbpa.connectivity.moving_window.Condition(
+    >>> cond = tbpa.connectivity.Condition(
     ...     t_now, future=t_now + 1.0, comparison="within", lower=-1.0, upper=1.0)
     >>> ds = tbpa.connectivity.omniscape(r, radius_cells=4, conditions=[cond])
     >>> ds.attrs["n_conditions"]
