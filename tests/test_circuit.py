@@ -195,6 +195,19 @@ def test_one_to_all_and_all_to_one_hand_worked():
     np.testing.assert_allclose(ds.voltage.sel(node_map="1").values, [[6, 3, 0, 0, 0]])
 
 
+@pytest.mark.parametrize("solver", ["direct", "amg"])  # amg: half-stored Laplacian
+def test_advanced_hand_worked_chain_with_finite_and_direct_grounds(solver):
+    """1 A into a 5-cell unit chain, 0.5 S to ground at its end and a direct ground at
+    another component: V = I/g + I * (n - 1 - k) ohm; the second component is not solved."""
+    res = np.array([[1.0, 1, 1, 1, 1, np.nan, 1, 1]])
+    src = np.array([[1.0, 0, 0, 0, 0, 0, 0, 0]])
+    gnd = np.array([[0, 0, 0, 0, 0.5, 0, 0, np.inf]])
+    ds = advanced(res, src, gnd, connect="four", solver=solver)
+    np.testing.assert_allclose(ds.voltage.values[0, :5], [6, 5, 4, 3, 2], rtol=1e-6)
+    np.testing.assert_allclose(ds.current.values[0, :5], [1, 1, 1, 1, 1], rtol=1e-6)
+    assert (ds.voltage.values[0, 6:] == 0).all()
+
+
 def test_advanced_finite_ground_and_policies():
     res = np.ones((1, 3))
     src = np.array([[1.0, 0, 0]])

@@ -554,9 +554,10 @@ def solve_one_to_all(g: np.ndarray, focal: Focal, *, mode: str = "one_to_all", p
             on_node(focal.ids[t], _spread(graph, comp, v), _spread(graph, comp, cur))
 
     ncomp, labels = graph.components()
+    sizes = np.bincount(labels, minlength=ncomp)
     for c in np.unique(labels[nodes[nodes >= 0]]) if (nodes >= 0).any() else []:
         members = [t for t in range(k) if nodes[t] >= 0 and labels[nodes[t]] == c]
-        comp = _component(graph, c)
+        comp = _component(graph, c, half=_half_storage(graph, int(sizes[c]), opts))
         if mode == "one_to_all":
             _one_to_all_component(comp, nodes, members, str_of, opts, values, sink)
         else:
@@ -576,11 +577,11 @@ def _one_to_all_component(comp, nodes, members, str_of, opts, values, sink):
     loc = comp.local(np.array(uniq))
     # One factorisation with every focal node held at 0 V; h_n = harmonic with h[n] = 1.
     solver = _solver(comp.lap, loc, opts)
-    rhs = -comp.lap[loc].toarray().T  # columns of the symmetric Laplacian
+    rhs = -_laplacian_columns(comp.lap, loc)
     rhs[loc, :] = 0.0
     h = solver.solve(rhs)
     h[loc, np.arange(len(uniq))] = 1.0
-    out_current = np.asarray((comp.lap @ h)[loc, np.arange(len(uniq))]).ravel()
+    out_current = np.array([(comp.lap @ h[:, q])[loc[q]] for q in range(len(uniq))])
     col = {nd: q for q, nd in enumerate(uniq)}
     for t in members:
         q = col[int(nodes[t])]
@@ -589,6 +590,18 @@ def _one_to_all_component(comp, nodes, members, str_of, opts, values, sink):
         v = h[:, q] * (str_of[t] / out_current[q])
         values[t] = 1.0 / out_current[q]
         sink(t, comp, v, node_currents(comp.edges, v))
+
+
+def _laplacian_columns(lap, cols) -> np.ndarray:
+    """Dense columns *cols* of a symmetric Laplacian (CSR or half-stored)."""
+    if isinstance(lap, SymmetricMatrix):
+        out = np.zeros((lap.shape[0], len(cols)))
+        for q, c in enumerate(cols):
+            e = np.zeros(lap.shape[0])
+            e[c] = 1.0
+            out[:, q] = lap @ e
+        return out
+    return lap[cols].toarray().T  # rows of a symmetric matrix are its columns
 
 
 def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, sink):
@@ -679,15 +692,23 @@ def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, p
     volt = np.zeros(n)
     cur = np.zeros(n)
     ncomp, labels = graph.components()
+    sizes = np.bincount(labels, minlength=ncomp)
+    # as Circuitscape: a component is solved only if its sources and its grounds sum to
+    # non-zero (and only then is its matrix built)
+    has_src = np.bincount(labels, weights=src, minlength=ncomp) != 0
+    has_gnd = np.bincount(labels, weights=gnd, minlength=ncomp) != 0
     solved = False
-    for c in range(ncomp):
-        comp = _component(graph, c)
+    for c in np.flatnonzero(has_src & has_gnd):
+        comp = _component(graph, c, half=_half_storage(graph, int(sizes[c]), opts))
         s, gg = src[comp.nodes], gnd[comp.nodes]
-        if s.sum() == 0 or gg.sum() == 0:
-            continue
         fin = finite[comp.nodes]
-        mat = comp.lap + sp.diags(fin)
-        solver = _solver(mat, np.flatnonzero(np.isinf(gg)), opts)
+        if isinstance(comp.lap, SymmetricMatrix):  # a fresh matrix of our own: add in place
+            mat = comp.lap
+            mat.diag += fin
+        else:
+            mat = comp.lap + sp.diags(fin)
+        # mat is this solve's own matrix either way: let the solver ground it in place
+        solver = _solver(mat, np.flatnonzero(np.isinf(gg)), opts, overwrite=True)
         v = solver.solve(s)
         volt[comp.nodes] = v
         cur[comp.nodes] = node_currents(comp.edges, v, fin if fin.any() else None)
