@@ -61,19 +61,23 @@ def write_landscape_gpkg(landscape: Landscape, path: Path, *, extra: dict | None
 
 
 def overview_map(landscape: Landscape, path: Path, *, dpi: int = 120) -> Path:
-    """PNG overview map of a landscape with a visible "Schematic boundaries" notice."""
-    from matplotlib.figure import Figure
+    """PNG overview map of a landscape, in the style of the unified map deliverables.
 
-    fig = Figure(figsize=(9, 9))
-    ax = fig.add_subplot(1, 1, 1)
-    landscape.plot(ax=ax)
-    ax.set_title(f"{landscape.name.replace('_', ' ').title()}: overview (schematic boundaries)")
-    fig.text(0.5, 0.015, SCHEMATIC_NOTICE, ha="center", va="bottom", fontsize=8, wrap=True,
-             bbox={"boxstyle": "round", "facecolor": "#fff3cd", "edgecolor": "#b8860b"})
-    fig.subplots_adjust(bottom=0.1)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
-    return path
+    Labels in English and the national languages of the landscape's countries; scale bar,
+    north arrow, graticule, locator inset and the boxed "schematic boundaries" notice come
+    from :func:`tbpa.maps.unified_map`.
+    """
+    import matplotlib.pyplot as plt
+
+    from .maps import save_figure, unified_map
+    from .maps.layers import landscape_languages
+
+    title = f"{landscape.name.replace('_', ' ').title()}: overview"
+    fig = unified_map(landscape, lang=landscape_languages(landscape.countries), title=title)
+    try:
+        return save_figure(fig, path, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def stage_boundaries(ctx: "DemoContext") -> dict[str, Path]:

@@ -39,6 +39,25 @@ def test_chinese_and_cyrillic_labels_render_without_missing_glyphs(tumen, tmp_pa
     assert any("Хасанский" in t for t in texts)         # Russian name of Khasansky
 
 
+def test_mongolian_with_chinese_renders_through_a_font_fallback_list(tmp_path):
+    """Dauria: no single installed font has both CJK and Mongolian Cyrillic (Ө, Ү); each
+    script has one, so all four languages are kept and every glyph renders."""
+    dauria = tbpa.sites.load_landscape("dauria")
+    langs = tbpa.maps.layers.landscape_languages(dauria.countries)
+    assert langs == ("en", "zh", "ru", "mn")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fig = unified_map(dauria, lang=langs)
+        fig.axes[0].text(0.5, 0.5, "达乌尔 Даурия Дагуур Өвөр Үүр", transform=fig.axes[0].transAxes,
+                         family=_fonts.resolve_languages(langs)[1])
+        save_figure(fig, tmp_path / "dauria.png", dpi=60)
+    plt.close(fig)
+    assert _glyph_warnings(record) == []
+    assert not [w for w in record if issubclass(w.category, FontFallbackWarning)]
+    subtitle = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "Монгол" in subtitle  # the language list names Mongolian: it was not dropped
+
+
 def test_missing_font_falls_back_to_english_once(tumen, monkeypatch):
     monkeypatch.setattr(_fonts, "_candidate_paths", lambda: [])
     monkeypatch.setattr(_fonts, "_warned", set())

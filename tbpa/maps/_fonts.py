@@ -78,11 +78,12 @@ def font_for(text: str) -> str | None:
     return None
 
 
-def resolve_languages(lang) -> tuple[tuple[str, ...], str | None]:
-    """Languages that can be rendered and the font family to render them.
+def resolve_languages(lang) -> tuple[tuple[str, ...], str | list[str] | None]:
+    """Languages that can be rendered and the font family (or fallback list) to render them.
 
-    Returns ``(languages, family)``; if some requested script has no font, falls back to
-    ``("en",)`` with one warning per missing script per session.
+    Returns ``(languages, family)``. *family* is one family when a single font covers every
+    script, else a list that matplotlib walks glyph by glyph; if some requested script has no
+    font at all, falls back to ``("en",)`` with one warning per missing script per session.
     """
     langs = (lang,) if isinstance(lang, str) else tuple(lang)
     unknown = [code for code in langs if code not in SAMPLE_TEXT]
@@ -94,7 +95,12 @@ def resolve_languages(lang) -> tuple[tuple[str, ...], str | None]:
     family = font_for(text)
     if family is not None:
         return langs, family
-    missing = [code for code in langs if font_for(SAMPLE_TEXT[code]) is None]
+    per_language = [font_for(SAMPLE_TEXT[code]) for code in langs]
+    if None not in per_language:
+        # No single font has every script (e.g. a CJK font without Mongolian Ө/Ү), but each
+        # script has one: matplotlib falls back glyph by glyph through a family list.
+        return langs, list(dict.fromkeys(per_language))
+    missing = [code for code, fam in zip(langs, per_language) if fam is None]
     key = ",".join(missing)
     if key not in _warned:
         _warned.add(key)

@@ -36,6 +36,17 @@ def _require_crs(obj, crs, name):
 _LOCAL_LANGUAGE = {"CHN": "zh", "RUS": "ru", "PRK": "ko", "KOR": "ko", "MNG": "mn"}
 
 
+def landscape_languages(countries) -> tuple[str, ...]:
+    """English plus the national languages of the countries of a landscape, in map order.
+
+    >>> landscape_languages(["RUS", "CHN", "PRK"])
+    ('en', 'zh', 'ru', 'ko')
+    """
+    iso3s = countries["iso3"] if hasattr(countries, "columns") else countries
+    local = {_LOCAL_LANGUAGE[i] for i in iso3s if i in _LOCAL_LANGUAGE}
+    return ("en",) + tuple(code for code in ("zh", "ru", "ko", "mn") if code in local)
+
+
 def site_label(row, langs) -> str:
     """Site name in each language, joined with ' / ' (languages without a name are skipped).
 
