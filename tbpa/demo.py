@@ -42,12 +42,6 @@ __all__ = ["run_demo", "STAGES", "DemoContext", "stage_boundaries", "stage_land_
 
 log = logging.getLogger("tbpa")
 
-SCHEMATIC_NOTICE = (
-    "Schematic boundaries: site outlines digitised from published centroids, extents and "
-    "areas - not official. Countries: Natural Earth 1:10m."
-)
-
-
 def write_landscape_gpkg(landscape: Landscape, path: Path, *, extra: dict | None = None) -> Path:
     """Write a landscape's layers (countries, sites, borders, aoi, + *extra*) to one GeoPackage."""
     aoi = gpd.GeoDataFrame({"name": [landscape.name], "area_km2": [landscape.aoi_area_km2]},
