@@ -120,6 +120,31 @@ def test_long_title_never_runs_under_the_schematic_notice(tumen, title):
     plt.close(fig)
 
 
+def test_site_labels_never_overlap_and_free_ones_stay_on_their_anchor():
+    from tbpa.maps.layers import place_labels
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    items = [("Khasansky Nature Park", (50, 50)), ("Fangchuan Scenic Area", (52, 51)),
+             ("Jingxin Wetland", (49, 49)), ("Rason Reserve", (10, 90))]
+    anns = place_labels(ax, items, fontsize=8)
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    boxes = []
+    for a in anns:  # the label text, not its leader line
+        a.update_positions(renderer)
+        boxes.append(Text.get_window_extent(a, renderer))
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (items[i][0], items[j][0])
+    offsets = [a.xyann for a in anns]
+    assert offsets[0] == (0, 0) and offsets[3] == (0, 0)  # first and isolated: on anchor
+    assert offsets[1] != (0, 0) and anns[1].arrow_patch is not None  # moved, with a leader
+    plt.close(fig)
+
+
 def test_ax_argument_and_layers(tumen):
     crs = tumen.crs
     minx, miny, maxx, maxy = tumen.aoi.bounds

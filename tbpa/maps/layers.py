@@ -83,12 +83,52 @@ def plot_sites(ax, sites: gpd.GeoDataFrame, crs, *, langs, family=None, fontsize
             hatch="////" if schematic else None, linestyle="--" if schematic else "-", zorder=13)
     if label:
         kw = {"family": family} if family else {}
-        for _, row in s.iterrows():
-            p = row.geometry.representative_point()
-            ax.annotate(site_label(row, langs), (p.x, p.y), fontsize=fontsize, ha="center",
-                        va="center", zorder=25, path_effects=_HALO, **kw)
+        order = s.geometry.area.sort_values(ascending=False).index  # big sites keep their spot
+        items = [(site_label(s.loc[i], langs), s.loc[i].geometry.representative_point())
+                 for i in order]
+        place_labels(ax, [(text, (p.x, p.y)) for text, p in items], fontsize=fontsize, **kw)
     return [Patch(facecolor="white", edgecolor="#333333", hatch="////", ls="--",
                   label="site (schematic outline)")]
+
+
+#: Vertical label offsets tried, in label line heights (0 = on the anchor).
+_LABEL_STEPS = (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
+
+
+def place_labels(ax, items, *, fontsize: float, **text_kw) -> list:
+    """Draw labels at their anchors, moving any that would overlap an earlier one.
+
+    *items* are ``(text, (x, y))`` in data coordinates, most important first. A label that
+    collides is moved up or down by whole line heights to the nearest free place and joined
+    to its anchor by a thin leader line; if no place is free it stays on its anchor. The
+    placement is deterministic (the same map always looks the same).
+
+    Returns the annotation artists.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    placed, artists = [], []
+    style = dict(fontsize=fontsize, ha="center", va="center", zorder=25, path_effects=_HALO,
+                 textcoords="offset points", **text_kw)
+    def text_box(text, xy, dy):
+        probe = ax.annotate(text, xy, xytext=(0, dy), **style)  # no leader: text only
+        box = probe.get_window_extent(renderer)
+        probe.remove()
+        return box
+
+    for text, xy in items:
+        chosen, box = 0.0, None
+        for step in _LABEL_STEPS:
+            dy = step * fontsize * 1.5
+            candidate = text_box(text, xy, dy)
+            if not any(candidate.overlaps(other) for other in placed):
+                chosen, box = dy, candidate
+                break
+        if box is None:  # nowhere free: keep the anchor
+            box = text_box(text, xy, 0.0)
+        arrow = {"arrowstyle": "-", "lw": 0.5, "color": "#555555"} if chosen else None
+        artists.append(ax.annotate(text, xy, xytext=(0, chosen), arrowprops=arrow, **style))
+        placed.append(box)
+    return artists
 
 
 def _extent(da: xr.DataArray):

@@ -120,6 +120,24 @@ def _layout(page, ax):
     return fig, map_ax, side_ax, title_ax, scale
 
 
+def _country_label_point(geom, sites, pad: float):
+    """Pole of inaccessibility of the country's largest part left free by the sites.
+
+    The grey country code is drawn under everything else; placed on a site it disappears
+    behind the hatching (e.g. CHN under Dalai Lake in Dauria).
+    """
+    from shapely.ops import polylabel
+
+    free = geom.difference(sites.buffer(pad * 0.2)) if sites is not None else geom
+    if free.is_empty:
+        free = geom
+    parts = getattr(free, "geoms", [free])
+    part = max((g for g in parts if g.geom_type == "Polygon"), key=lambda g: g.area, default=None)
+    if part is None:
+        return geom.representative_point()
+    return polylabel(part, tolerance=max(part.length / 1000.0, 1.0))
+
+
 def _draw_frame(ax, landscape, *, family, scale):
     minx, miny, maxx, maxy = landscape.aoi.bounds
     pad = 0.06 * max(maxx - minx, maxy - miny)
@@ -130,8 +148,9 @@ def _draw_frame(ax, landscape, *, family, scale):
     gpd.GeoSeries([landscape.aoi], crs=landscape.crs).boundary.plot(ax=ax, color="#7f7f7f", lw=0.6,
                                                                      ls="--", zorder=11)
     kw = {"family": family} if family else {}
+    sites = landscape.sites.to_crs(landscape.crs).geometry.union_all() if len(landscape.sites) else None
     for _, row in countries.iterrows():
-        p = row.geometry.representative_point()
+        p = _country_label_point(row.geometry, sites, pad)
         ax.text(p.x, p.y, str(row.get("iso3", "")), fontsize=11 * scale, color="#9e9e9e",
                 ha="center", va="center", zorder=2, alpha=0.8, **kw)
     ax.set_xlim(bounds[0], bounds[2])
