@@ -420,19 +420,20 @@ def latitude_layer(raster: xr.DataArray) -> xr.DataArray:
     return raster.copy(data=np.asarray(lat, dtype=np.float32)).rename("lat")
 
 
-def _as_2d(raster) -> xr.DataArray:
+def _as_2d(raster, who: str = "reclassify") -> xr.DataArray:
+    """*raster* as a 2-D DataArray with a CRS (a single band dropped); errors name *who*."""
     if not isinstance(raster, xr.DataArray):
         raise ValidationError(
-            f"reclassify: `raster` must be an xarray DataArray with a CRS, got "
+            f"{who}: `raster` must be an xarray DataArray with a CRS, got "
             f"{type(raster).__name__}; build one with tbpa.io.from_array(values, transform=..., crs=...)"
         )
     if raster.ndim == 3 and raster.shape[0] == 1:
         raster = raster.squeeze(raster.dims[0], drop=True)
     if raster.ndim != 2:
-        raise ValidationError(f"reclassify: `raster` must be 2-D, got dims {raster.dims}")
+        raise ValidationError(f"{who}: `raster` must be 2-D, got dims {raster.dims}")
     if raster.rio.crs is None:
         raise CRSError(
-            "reclassify: `raster` has no CRS; a land-cover map must be placed on the ground. "
+            f"{who}: `raster` has no CRS; a land-cover map must be placed on the ground. "
             "Set it with raster.rio.write_crs('EPSG:...')"
         )
     return raster

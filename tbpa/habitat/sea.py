@@ -39,6 +39,7 @@ from pyproj import CRS
 from shapely.geometry import box
 
 from ..errors import CRSError, ValidationError, TbpaWarning
+from .crosswalks import _as_2d
 
 __all__ = ["sea_layer", "DEFAULT_MAX_INLAND_M"]
 
@@ -55,21 +56,6 @@ def _scheme_sea_codes(scheme: str) -> list[int]:
 
     cw = _read(_resolve(scheme))
     return sorted({int(c) for c, r in zip(cw.source_code, cw.rule) if _SEA_TERM.search(r or "")})
-
-
-def _check_raster(raster) -> xr.DataArray:
-    if not isinstance(raster, xr.DataArray):
-        raise ValidationError(
-            f"sea_layer: `raster` must be an xarray DataArray with a CRS, got {type(raster).__name__}; "
-            "build one with tbpa.io.from_array(values, transform=..., crs=...)"
-        )
-    if raster.ndim == 3 and raster.shape[0] == 1:
-        raster = raster.squeeze(raster.dims[0], drop=True)
-    if raster.ndim != 2:
-        raise ValidationError(f"sea_layer: `raster` must be 2-D, got dims {raster.dims}")
-    if raster.rio.crs is None:
-        raise CRSError("sea_layer: `raster` has no CRS; set it with raster.rio.write_crs('EPSG:...')")
-    return raster
 
 
 def _land(land, raster, bounds) -> tuple[list, gpd.GeoSeries]:
@@ -260,7 +246,7 @@ def sea_layer(raster: xr.DataArray, land, *, scheme: str | None = None, water=No
     from scipy import ndimage
     from rasterio.features import rasterize
 
-    raster = _check_raster(raster)
+    raster = _as_2d(raster, "sea_layer")
     if connectivity not in (4, 8):
         raise ValidationError(f"sea_layer: `connectivity` must be 4 or 8, got {connectivity!r}")
     if max_inland_m is not None and not (np.isscalar(max_inland_m) and float(max_inland_m) >= 0):

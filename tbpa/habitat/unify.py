@@ -169,7 +169,7 @@ def _check_inputs(inputs, countries, col):
                 f"{iso3!r}{hint}; add its polygon, e.g. countries=tbpa.sites.load_countries("
                 f"{sorted(inputs)!r})"
             )
-        raster = _as_2d(pair[0])
+        raster = _as_2d(pair[0], "unify")
         geom = countries.loc[countries[col].astype(str) == iso3].to_crs(4326).union_all()
         foot = _footprint(raster).to_crs(4326).iloc[0]
         part = foot.intersection(geom)
