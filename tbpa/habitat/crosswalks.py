@@ -76,7 +76,13 @@ def schemes() -> list[str]:
     >>> "esa_worldcover" in schemes()
     True
     """
-    return sorted(p.stem for p in _crosswalk_dir().glob("*.csv"))
+    return list(_scheme_names())
+
+
+@lru_cache(maxsize=1)
+def _scheme_names() -> tuple[str, ...]:
+    # the embedded tables never change at run time: list the directory once, not per lookup
+    return tuple(sorted(p.stem for p in _crosswalk_dir().glob("*.csv")))
 
 
 def _resolve(scheme: str) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +40,7 @@ from pyproj import CRS
 from shapely.geometry import box
 
 from ..errors import CRSError, ValidationError, TbpaWarning
-from .crosswalks import _as_2d
+from .crosswalks import _as_2d, _read, _resolve
 
 __all__ = ["sea_layer", "DEFAULT_MAX_INLAND_M"]
 
@@ -52,10 +53,14 @@ _BAND_DEG = 1.0  # geographic rasters: metre spacing re-evaluated every degree o
 
 def _scheme_sea_codes(scheme: str) -> list[int]:
     """Source codes of *scheme* whose crosswalk rows have a rule on the ``sea`` layer."""
-    from .crosswalks import _read, _resolve
+    return list(_sea_codes(_resolve(scheme)))
 
-    cw = _read(_resolve(scheme))
-    return sorted({int(c) for c, r in zip(cw.source_code, cw.rule) if _SEA_TERM.search(r or "")})
+
+@lru_cache(maxsize=None)
+def _sea_codes(name: str) -> tuple[int, ...]:
+    # unify asks once per input and sea_layer again: scan each table's rules only once
+    cw = _read(name)
+    return tuple(sorted({int(c) for c, r in zip(cw.source_code, cw.rule) if _SEA_TERM.search(r or "")}))
 
 
 def _land(land, raster, bounds) -> tuple[list, gpd.GeoSeries]:
