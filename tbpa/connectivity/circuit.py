@@ -763,16 +763,24 @@ def _focal(nodes, grid, shape):
     return focal, names
 
 
-def _conductance(values, nodata, is_resistance=True):
-    return to_conductance(values, is_resistance=is_resistance, nodata=nodata)
-
-
 def _opts(connect, average, solver, n_jobs, client, progress):
     if connect not in ("eight", "four"):
         raise ValidationError(f"connect must be 'eight' or 'four', got {connect!r}")
     if average not in ("conductance", "resistance"):
         raise ValidationError(f"average must be 'conductance' or 'resistance', got {average!r}")
     return Options(connect, average, solver, n_jobs, client, progress)
+
+
+def _prepare_nodes(resistance, nodes, short_circuit, opts_args):
+    """Inputs of the focal-node modes: (grid, conductances, focal, names, polymap, options),
+    with the focal nodes checked (:func:`_check_nodes`)."""
+    values, grid, nodata = _raster(resistance)
+    opts = _opts(*opts_args)
+    g = to_conductance(values, is_resistance=True, nodata=nodata)
+    focal, names = _focal(nodes, grid, values.shape)
+    polymap, _ = _labels(short_circuit, grid, values.shape, "short_circuit")
+    _check_nodes(g, focal, names, polymap)
+    return grid, g, focal, names, polymap, opts
 
 
 def _check_nodes(g, focal, names, polymap):
@@ -845,12 +853,8 @@ def pairwise_resistance(resistance, nodes, *, included_pairs=None, short_circuit
     >>> float(pairwise_resistance(np.ones((1, 5)), labels, connect="four").loc[1, 2])
     4.0
     """
-    values, grid, nodata = _raster(resistance)
-    opts = _opts(connect, average, solver, n_jobs, client, progress)
-    g = _conductance(values, nodata)
-    focal, names = _focal(nodes, grid, values.shape)
-    polymap, _ = _labels(short_circuit, grid, values.shape, "short_circuit")
-    _check_nodes(g, focal, names, polymap)
+    grid, g, focal, names, polymap, opts = _prepare_nodes(
+        resistance, nodes, short_circuit, (connect, average, solver, n_jobs, client, progress))
     excl = _exclude_matrix(included_pairs, names)
     res = solve_pairwise(g, focal, polymap=polymap, exclude=excl, maps=False, opts=opts)
     return _resistance_frame(res, names)
@@ -908,12 +912,8 @@ def current_map(resistance, nodes, *, mode: str = "pairwise", source_strengths=N
         raise ValidationError(f"mode must be one of {_MODES}, got {mode!r}")
     if included_pairs is not None and mode != "pairwise":
         raise ValidationError(f"included_pairs applies to mode='pairwise' only, got mode={mode!r}")
-    values, grid, nodata = _raster(resistance)
-    opts = _opts(connect, average, solver, n_jobs, client, progress)
-    g = _conductance(values, nodata)
-    focal, names = _focal(nodes, grid, values.shape)
-    polymap, _ = _labels(short_circuit, grid, values.shape, "short_circuit")
-    _check_nodes(g, focal, names, polymap)
+    grid, g, focal, names, polymap, opts = _prepare_nodes(
+        resistance, nodes, short_circuit, (connect, average, solver, n_jobs, client, progress))
     per_v, per_c, keys = [], [], []
     want = return_pairs or return_voltages
     pos = {fid: names[t] for t, fid in enumerate(focal.ids)}
@@ -946,8 +946,8 @@ def current_map(resistance, nodes, *, mode: str = "pairwise", source_strengths=N
         resist = xr.DataArray(vals, dims=("node",), coords={"node": names}, name="resistance")
         cum, mx = res.cum_current, res.max_current
         dim = "node"
-    data = {"cumulative_current": _wrap(cum, grid, resistance),
-            "max_current": _wrap(mx, grid, resistance),
+    data = {"cumulative_current": _wrap(cum, grid),
+            "max_current": _wrap(mx, grid),
             "resistance": resist}
     ds = xr.Dataset(data)
     if want and keys:
@@ -961,13 +961,12 @@ def current_map(resistance, nodes, *, mode: str = "pairwise", source_strengths=N
     return ds
 
 
-def _wrap(arr, grid, like):
+def _wrap(arr, grid):
     import xarray as xr
 
     if grid is None:
         return xr.DataArray(arr, dims=("row", "col"))
-    da = grid.to_dataarray(arr)
-    return da
+    return grid.to_dataarray(arr)
 
 
 def advanced(resistance, sources, grounds, *, grounds_are_resistances: bool = False,
@@ -1010,7 +1009,7 @@ def advanced(resistance, sources, grounds, *, grounds_are_resistances: bool = Fa
 
     values, grid, nodata = _raster(resistance)
     opts = _opts(connect, average, solver, n_jobs, client, progress)
-    g = _conductance(values, nodata)
+    g = to_conductance(values, is_resistance=True, nodata=nodata)
     src = _grid_values(sources, values.shape, "sources")
     gnd = _grid_values(grounds, values.shape, "grounds")
     src, gnd = prepare_sources_grounds(src, gnd, grounds_are_resistances, direct_grounds,
@@ -1020,8 +1019,8 @@ def advanced(resistance, sources, grounds, *, grounds_are_resistances: bool = Fa
     if not res.solved:
         warnings.warn("no component holds both a source and a ground: voltages and currents are 0",
                       UnreachableWarning, stacklevel=2)
-    ds = xr.Dataset({"voltage": _wrap(res.voltage, grid, resistance),
-                     "current": _wrap(res.current, grid, resistance)})
+    ds = xr.Dataset({"voltage": _wrap(res.voltage, grid),
+                     "current": _wrap(res.current, grid)})
     ds.attrs.update(mode="advanced", remove=remove)
     return ds
 
