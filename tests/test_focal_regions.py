@@ -207,3 +207,22 @@ def test_auto_chooses_by_cost(monkeypatch):
                                   True) == "per_pair"
     assert circuit._region_method(Options(focal_regions="per_pair"), regions, 10,
                                   graph.n_nodes, True) == "per_pair"
+
+
+def test_auto_cost_uses_the_solver_the_budget_allows():
+    # when a direct factorisation would not fit max_memory_gb the base solver is AMG, so
+    # the cost comparison must use AMG's set-up cost too (cheap set-up: per pair wins)
+    import tbpa
+
+    g = np.ones((30, 30))
+    lab = np.zeros((30, 30))
+    for k, (r, c) in enumerate([(2, 2), (2, 20), (20, 2), (20, 20), (12, 12)], start=1):
+        lab[r:r + 3, c:c + 3] = k
+    focal = Focal.from_labels(lab)
+    graph = fr.base_graph(g, None, Options())
+    _, labels = graph.components()
+    regions = [fr.analyse_region(graph, c, labels, "eight", "conductance") for c in focal.cells]
+    assert circuit._region_method(Options(), regions, 10, graph.n_nodes, True) == "superpose"
+    with tbpa.set_options(max_memory_gb=1e-9):
+        assert circuit._region_method(Options(), regions, 10, graph.n_nodes,
+                                      True) == "per_pair"

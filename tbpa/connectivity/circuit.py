@@ -287,7 +287,7 @@ def solve_pairwise(g: np.ndarray, focal: Focal, *, polymap=None, exclude=None, m
     else:
         graph = conductance_graph(g, is_resistance=False, connect=opts.connect,
                                   average=opts.average, regions=polymap)
-        nodes = np.array([graph.node_of_cells(c[:1])[0] for c in focal.cells], dtype=np.int64)
+        nodes = np.array([_first_node(graph, c) for c in focal.cells], dtype=np.int64)
         if not maps:
             # the node map is only needed to spread maps (the branches, only needed for
             # currents, are dropped once the Laplacian is built: drop_edges)
@@ -425,13 +425,13 @@ def _pairwise_regions(g, focal, polymap, excl, maps, opts, R, emit, cum, mx):
 def _region_method(opts: Options, regions, n_pairs: int, n_nodes: int, maps: bool) -> str:
     """'superpose' or 'per_pair' (``opts.focal_regions``; "auto" compares estimated costs)."""
     from . import _focal_regions as fr
-    from ._solvers import _ALIASES, DIRECT_MAX_NODES
 
     if opts.focal_regions != "auto":
         return opts.focal_regions
-    method = _ALIASES.get(opts.solver, "auto")
-    if method == "auto":
-        method = "direct" if n_nodes <= DIRECT_MAX_NODES else "amg"
+    # the solver the base graph will get (pick_method also applies the memory budget);
+    # entries estimated from the stencil, as in _half_storage
+    nnz = (9 if opts.connect == "eight" else 5) * n_nodes
+    method = pick_method(n_nodes, nnz, opts.solver)
     one, per_pair, t = fr.superposition_cost(regions, n_pairs, method, maps)
     return "superpose" if (one < per_pair and t <= fr.MAX_T_NODES) else "per_pair"
 
