@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..options import resolve_progress
-from ._laplacian import CircuitGraph, _pair_weights, conductance_graph
+from ._laplacian import _DIAGONAL, _ORTHOGONAL, CircuitGraph, _pair_weights, conductance_graph
 
 # Set-up cost of the base solver in units of one solve, for the choice of method:
 # measured at 1 M nodes, SuperLU factorisation ~ 50-70 solves, AMG set-up ~ 1 CG solve.
@@ -67,7 +67,8 @@ def region_cells(shape, polymap, cells: np.ndarray) -> np.ndarray:
 
 
 def _neighbour_offsets(connect: str):
-    half = ((0, 1), (1, 0)) + (((1, 1), (1, -1)) if connect == "eight" else ())
+    # the graph's own stencil (conductance_graph), in both directions
+    half = _ORTHOGONAL + (_DIAGONAL if connect == "eight" else ())
     return half + tuple((-dr, -dc) for dr, dc in half)
 
 
