@@ -167,12 +167,10 @@ def _fit_left_of(text, obstacle, *, min_size: float, gap_px: float = 12.0) -> No
     if fits():
         return
     words = text.get_text().split()
-    best = None
     for cut in range(len(words) - 1, 0, -1):  # the latest break whose first line fits
         text.set_text(" ".join(words[:cut]) + "\n" + " ".join(words[cut:]))
         if fits():
-            best = cut
             break
-    if best is None:
+    else:
         text.set_text(" ".join(words))
     text.set_va("top")

@@ -109,22 +109,16 @@ def place_labels(ax, items, *, fontsize: float, **text_kw) -> list:
     placed, artists = [], []
     style = dict(fontsize=fontsize, ha="center", va="center", zorder=25, path_effects=_HALO,
                  textcoords="offset points", **text_kw)
-    def text_box(text, xy, dy):
-        probe = ax.annotate(text, xy, xytext=(0, dy), **style)  # no leader: text only
-        box = probe.get_window_extent(renderer)
-        probe.remove()
-        return box
-
+    offsets = [step * fontsize * 1.5 for step in _LABEL_STEPS]
     for text, xy in items:
-        chosen, box = 0.0, None
-        for step in _LABEL_STEPS:
-            dy = step * fontsize * 1.5
-            candidate = text_box(text, xy, dy)
-            if not any(candidate.overlaps(other) for other in placed):
-                chosen, box = dy, candidate
-                break
-        if box is None:  # nowhere free: keep the anchor
-            box = text_box(text, xy, 0.0)
+        # measure the text once on its anchor; an offset label's box is that box shifted
+        probe = ax.annotate(text, xy, xytext=(0, 0), **style)
+        anchored = probe.get_window_extent(renderer)
+        probe.remove()
+        shifted = ((dy, anchored.translated(0, renderer.points_to_pixels(dy))) for dy in offsets)
+        # nowhere free: keep the anchor
+        chosen, box = next(((dy, b) for dy, b in shifted if not any(b.overlaps(o) for o in placed)),
+                           (0.0, anchored))
         arrow = {"arrowstyle": "-", "lw": 0.5, "color": "#555555"} if chosen else None
         artists.append(ax.annotate(text, xy, xytext=(0, chosen), arrowprops=arrow, **style))
         placed.append(box)
@@ -149,9 +143,8 @@ def plot_habitat(ax, habitat: xr.DataArray, crs, *, langs=("en",), family=None, 
     unknown = [int(c) for c in codes if c not in table.index]
     if unknown:
         raise ValidationError(f"habitat: codes {unknown} are not in the unified legend")
-    index = np.full(values.shape, -1, dtype=int)
-    for i, code in enumerate(codes):
-        index[values == code] = i
+    index = np.searchsorted(codes, values)  # one pass: each cell's position among the codes
+    index[~np.isin(values, codes)] = -1
     cmap = mcolors.ListedColormap([table.loc[c, "colour"] for c in codes] or ["#ffffff"])
     shown = np.ma.masked_less(index, 0)
     ax.imshow(shown, extent=_extent(habitat), cmap=cmap, vmin=-0.5, vmax=max(len(codes) - 0.5, 0.5),
@@ -173,11 +166,9 @@ def plot_current(ax, current: xr.DataArray, crs, *, alpha=0.75, cmap="magma", fl
     positive = values[np.isfinite(values) & (values > 0)]
     if positive.size == 0:
         raise ValidationError("current: no positive current to map")
-    lo, hi = np.percentile(positive, [1, 99.5])
+    lo, hi = np.percentile(positive, [floor_percentile or 1, 99.5])
+    floor = lo if floor_percentile else 0.0
     norm = mcolors.LogNorm(vmin=max(lo, hi * 1e-6), vmax=hi)
-    floor = np.percentile(positive, floor_percentile) if floor_percentile else 0.0
-    if floor_percentile:
-        norm = mcolors.LogNorm(vmin=max(floor, hi * 1e-6), vmax=hi)
     shown = np.ma.masked_where(~np.isfinite(values) | (values <= floor), values)
     return ax.imshow(shown, extent=_extent(current), cmap=cmap, norm=norm, alpha=alpha,
                      interpolation="nearest", zorder=4)
