@@ -13,7 +13,7 @@ from rasterio import features as rio_features
 from ._grid import GridSpec
 from .errors import CRSError, EmptySelectionError, ValidationError
 
-__all__ = ["FeatureCells", "features_to_cells", "as_geoseries"]
+__all__ = ["FeatureCells", "features_to_cells", "as_geoseries", "footprint"]
 
 
 @dataclass
@@ -35,6 +35,17 @@ class FeatureCells:
     def cells(self, k: int) -> np.ndarray:
         """Flat indices of the cells of the k-th feature (0-based position in ``ids``)."""
         return np.flatnonzero(self.labels.ravel() == k + 1)
+
+
+def footprint(bounds, crs, parts: int = 64) -> gpd.GeoSeries:
+    """The rectangle *bounds* = (minx, miny, maxx, maxy) in *crs* as a one-row GeoSeries.
+
+    Its edges are cut into about *parts* pieces, so that reprojecting it (``.to_crs``) bends
+    them with the projection instead of joining the four corners by straight lines.
+    """
+    minx, miny, maxx, maxy = bounds
+    step = max(maxx - minx, maxy - miny) / parts
+    return gpd.GeoSeries([shapely.box(minx, miny, maxx, maxy).segmentize(step)], crs=crs)
 
 
 def as_geoseries(features, grid_crs: CRS, name: str) -> gpd.GeoSeries:

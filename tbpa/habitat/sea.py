@@ -37,8 +37,8 @@ import numpy as np
 import xarray as xr
 from affine import Affine
 from pyproj import CRS
-from shapely.geometry import box
 
+from .._geom import footprint
 from ..errors import CRSError, ValidationError, TbpaWarning
 from .crosswalks import _as_2d, _read, _resolve
 
@@ -79,9 +79,7 @@ def _land(land, raster, bounds) -> tuple[list, gpd.GeoSeries]:
         )
     land = land[land.notna() & ~land.is_empty]
     # clip by rectangle in the land's own CRS first (cheap, robust to invalid rings), then project
-    foot = gpd.GeoSeries([box(*bounds).segmentize(max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / 64)],
-                         crs=raster.rio.crs)
-    minx, miny, maxx, maxy = foot.to_crs(land.crs).total_bounds
+    minx, miny, maxx, maxy = footprint(bounds, raster.rio.crs).to_crs(land.crs).total_bounds
     padx, pady = 0.05 * (maxx - minx), 0.05 * (maxy - miny)
     clipped = land.clip_by_rect(minx - padx, miny - pady, maxx + padx, maxy + pady)
     clipped = clipped[~clipped.is_empty]

@@ -19,6 +19,7 @@ from affine import Affine
 from pyproj import CRS
 
 from .._data import data_path
+from .._geom import footprint
 from ..crs import equal_area_crs, require_projected_crs
 from ..errors import (
     CRSError,
@@ -143,11 +144,7 @@ def _iso3_column(countries) -> str:
 
 def _footprint(raster):
     """Raster footprint polygon (densified edges) as a GeoSeries in the raster CRS."""
-    from shapely.geometry import box
-
-    minx, miny, maxx, maxy = raster.rio.bounds()
-    step = max(maxx - minx, maxy - miny) / 64
-    return gpd.GeoSeries([box(minx, miny, maxx, maxy).segmentize(step)], crs=raster.rio.crs)
+    return footprint(raster.rio.bounds(), raster.rio.crs)
 
 
 def _check_inputs(inputs, countries, col):
