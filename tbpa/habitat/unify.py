@@ -181,15 +181,17 @@ def _check_inputs(inputs, countries, col):
 
 
 def _target_grid(parts, countries, col, crs, resolution):
-    """CRS, transform and shape covering every raster footprint inside its own country."""
+    """CRS, transform and shape covering every raster footprint inside its own country, and
+    the countries of *parts* in that CRS (reprojected once, for the grid and the mosaic)."""
     if crs is None:
         crs = equal_area_crs(gpd.GeoSeries([p[2] for p in parts.values()], crs=4326))
     crs = require_projected_crs(crs, "crs")
+    own = countries.loc[countries[col].astype(str).isin(list(parts))].to_crs(crs)
     pieces = []
     for iso3, (raster, _, _) in parts.items():
         # intersect in the target CRS itself: a detour through degrees would pad the grid
         foot = _footprint(raster).to_crs(crs).iloc[0]
-        geom = countries.loc[countries[col].astype(str) == iso3].to_crs(crs).geometry
+        geom = own.loc[own[col].astype(str) == iso3].geometry
         pieces.append(foot.intersection(geom.buffer(0).union_all()))
     minx, miny, maxx, maxy = gpd.GeoSeries(pieces, crs=crs).total_bounds
     r = float(resolution)
@@ -197,7 +199,7 @@ def _target_grid(parts, countries, col, crs, resolution):
     minx, miny = np.floor(minx / r + eps) * r, np.floor(miny / r + eps) * r
     maxx, maxy = np.ceil(maxx / r - eps) * r, np.ceil(maxy / r - eps) * r
     shape = (int(round((maxy - miny) / r)), int(round((maxx - minx) / r)))
-    return crs, Affine(r, 0, minx, 0, -r, maxy), shape
+    return crs, Affine(r, 0, minx, 0, -r, maxy), shape, own
 
 
 def _resample_classes(hab, weight, dst_crs, dst_transform, shape):
@@ -299,14 +301,13 @@ def unify(inputs: dict, *, countries, resolution: float, crs=None, level: int = 
         raise ValidationError(f"unify: `resolution` must be a positive number of metres, got {resolution!r}")
     col = _iso3_column(countries)
     parts = _check_inputs(inputs, countries, col)
-    dst_crs, transform, shape = _target_grid(parts, countries, col, crs, resolution)
+    dst_crs, transform, shape, country_cells = _target_grid(parts, countries, col, crs, resolution)
     order = sorted(parts)
     sources = [f"{iso3}/{parts[iso3][1]}" for iso3 in order]
 
     habitat = np.zeros(shape, dtype=np.uint16)
     source = np.full(shape, -1, dtype=np.int8)
     confidence = np.full(shape, np.nan, dtype=np.float32)
-    country_cells = countries.to_crs(dst_crs)
     kept = {}
     for k, iso3 in enumerate(tqdm(order, desc="unify", disable=not resolve_progress(progress))):
         raster, scheme, _ = parts[iso3]
