@@ -337,3 +337,52 @@ def test_patch_graph_least_cost(make_raster):
     # steps 1→2: (1+3)/2, 2→3 and 3→4: 3, 4→5: (3+1)/2, each × 100 m
     g2 = patch_graph(gdf, distance="least_cost", resistance=res2)
     assert g2.edges["A", "B"]["distance"] == pytest.approx(100 * (2 + 3 + 3 + 2))
+
+
+def _grid_oracle(res, cell, sources, targets):
+    """Least cost from any cell of *sources* to any cell of *targets* with networkx (8-nb)."""
+    g = nx.Graph()
+    nr, nc = res.shape
+    for r in range(nr):
+        for c in range(nc):
+            for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < nr and 0 <= cc < nc and np.isfinite(res[r, c]) and np.isfinite(res[rr, cc]):
+                    step = cell * (math.sqrt(2.0) if dr and dc else 1.0)
+                    g.add_edge((r, c), (rr, cc), weight=0.5 * (res[r, c] + res[rr, cc]) * step)
+    dist = nx.multi_source_dijkstra_path_length(g, [s for s in sources if s in g])
+    return min((dist.get(t, math.inf) for t in targets), default=math.inf)
+
+
+def test_patch_graph_least_cost_matches_networkx_with_max_distance(make_raster, rng):
+    # 3 patches (one overlapping another) on a random resistance with a NaN wall gap; the
+    # distances must equal an independent networkx search, with and without the cap.
+    res = rng.uniform(1.0, 5.0, size=(8, 12))
+    res[:6, 6] = np.nan
+    r = make_raster(res, cell=100.0)
+    boxes = [shapely.box(0, 0, 200, 300), shapely.box(100, 0, 400, 200), shapely.box(1000, 500, 1200, 800)]
+    gdf = gpd.GeoDataFrame({"patch_id": ["A", "B", "C"]}, geometry=boxes, crs=r.rio.crs)
+
+    def cells(box):  # cells whose centre the box covers (rows from the top)
+        x0, y0, x1, y1 = box.bounds
+        return [(7 - int(y // 100), int(x // 100)) for y in np.arange(50, 800, 100) for x in np.arange(50, 1200, 100)
+                if x0 < x < x1 and y0 < y < y1]
+
+    own = [set(cells(b)) for b in boxes]
+    own[0] -= own[1]  # B is rasterised after A: the shared cells are B's own
+    expect = {}
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        expect[i, j] = min(_grid_oracle(res, 100.0, cells(boxes[i]), own[j]),
+                           _grid_oracle(res, 100.0, cells(boxes[j]), own[i]))
+    assert expect[0, 1] == 0.0  # overlapping patches
+    g = patch_graph(gdf, distance="least_cost", resistance=r)
+    ids = ["A", "B", "C"]
+    for (i, j), d in expect.items():
+        assert g.edges[ids[i], ids[j]]["distance"] == pytest.approx(d, rel=1e-12)
+    cap = 0.5 * (expect[0, 2] + expect[1, 2]) if expect[0, 2] != expect[1, 2] else expect[0, 2] - 1.0
+    capped = patch_graph(gdf, distance="least_cost", resistance=r, max_distance_m=cap)
+    for (i, j), d in expect.items():
+        if d <= cap:
+            assert capped.edges[ids[i], ids[j]]["distance"] == pytest.approx(d, rel=1e-12)
+        else:
+            assert not capped.has_edge(ids[i], ids[j])

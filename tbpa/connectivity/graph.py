@@ -674,13 +674,12 @@ def _least_cost_matrix(patches, resistance, max_distance, progress: bool) -> np.
     from tqdm.auto import tqdm
 
     from .._geom import features_to_cells
-    from .._grid import GridSpec
-    from .leastcost import cost_distance  # written alongside; imported only when needed
+    from .leastcost import prepare
 
-    grid = GridSpec.from_dataarray(resistance, "resistance")
-    gs = patches.geometry.reset_index(drop=True)
-    cells = features_to_cells(gs, grid, "patches")
-    n = len(gs)
+    # Validate and copy the raster once, not once per patch.
+    surface = prepare(resistance, name="resistance")
+    cells = features_to_cells(patches.geometry.reset_index(drop=True), surface.grid, "patches")
+    n = len(patches)
     labels = cells.labels.ravel()
     present = np.bincount(labels, minlength=n + 1)[1:]
     if (present == 0).any():
@@ -691,8 +690,10 @@ def _least_cost_matrix(patches, resistance, max_distance, progress: bool) -> np.
         )
     W = np.full((n, n), np.inf)
     for i in tqdm(range(n), desc="least-cost distances", disable=not progress):
-        cwd = np.asarray(cost_distance(resistance, patches.iloc[[i]]).values, dtype=np.float64).ravel()
-        cwd = np.where(np.isnan(cwd), np.inf, cwd)
+        # Patch i alone as the source (all its cells, also those a later patch overlaps).
+        own, _ = surface.cells(patches.iloc[[i]], "patches")
+        # Pairs beyond max_distance become inf below anyway: stop the search there.
+        cwd = surface.run(np.flatnonzero(own.ravel()), max_cost=max_distance)[0]
         W[i] = ndimage.minimum(cwd, labels=labels, index=np.arange(1, n + 1))
     W = np.minimum(W, W.T)  # cost distance is symmetric; guard against rounding
     np.fill_diagonal(W, 0.0)
