@@ -120,15 +120,15 @@ def _layout(page, ax):
     return fig, map_ax, side_ax, title_ax, scale
 
 
-def _country_label_point(geom, sites, pad: float):
-    """Pole of inaccessibility of the country's largest part left free by the sites.
+def _country_label_point(geom, occupied):
+    """Pole of inaccessibility of the country's largest part left free by *occupied* (sites).
 
     The grey country code is drawn under everything else; placed on a site it disappears
     behind the hatching (e.g. CHN under Dalai Lake in Dauria).
     """
     from shapely.ops import polylabel
 
-    free = geom.difference(sites.buffer(pad * 0.2)) if sites is not None else geom
+    free = geom.difference(occupied) if occupied is not None else geom
     if free.is_empty:
         free = geom
     parts = getattr(free, "geoms", [free])
@@ -148,9 +148,11 @@ def _draw_frame(ax, landscape, *, family, scale):
     gpd.GeoSeries([landscape.aoi], crs=landscape.crs).boundary.plot(ax=ax, color="#7f7f7f", lw=0.6,
                                                                      ls="--", zorder=11)
     kw = {"family": family} if family else {}
-    sites = landscape.sites.to_crs(landscape.crs).geometry.union_all() if len(landscape.sites) else None
+    # the sites with a small margin, buffered once for every country
+    occupied = (landscape.sites.to_crs(landscape.crs).geometry.union_all().buffer(pad * 0.2)
+                if len(landscape.sites) else None)
     for _, row in countries.iterrows():
-        p = _country_label_point(row.geometry, sites, pad)
+        p = _country_label_point(row.geometry, occupied)
         ax.text(p.x, p.y, str(row.get("iso3", "")), fontsize=11 * scale, color="#9e9e9e",
                 ha="center", va="center", zorder=2, alpha=0.8, **kw)
     ax.set_xlim(bounds[0], bounds[2])
