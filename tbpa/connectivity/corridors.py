@@ -388,10 +388,7 @@ def barrier_improvement(resistance, a, b, *, radii_m, restored_resistance: float
         raise ValidationError(f"`radii_m` must be positive radii in metres, got {radii_m!r}")
     if not restored_resistance > 0:
         raise ValidationError(f"`restored_resistance` must be > 0, got {restored_resistance!r}")
-    la, _ = surface.cells(a, "a")
-    lb, _ = surface.cells(b, "b")
-    cwd_a = surface.run(np.flatnonzero(la.ravel()))[0]
-    cwd_b = surface.run(np.flatnonzero(lb.ravel()))[0]
+    cwd_a, cwd_b = surface.cost_from(a, "a"), surface.cost_from(b, "b")
     total = cwd_a + cwd_b
     if not np.isfinite(total).any():
         raise ValidationError("barrier_improvement: `b` cannot be reached from `a`; "

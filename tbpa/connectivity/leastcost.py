@@ -87,19 +87,14 @@ class Surface:
         lab[blocked] = 0  # in place: fc.labels is our own array
         return fc.labels, fc.ids
 
+    def cost_from(self, features, name: str, *, max_cost=None) -> np.ndarray:
+        """Flat cost distance from the cells of *features* (inf where unreached)."""
+        labels, _ = self.cells(features, name)
+        return self.run(np.flatnonzero(labels.ravel()), max_cost=max_cost)[0]
+
     def to_da(self, flat, name, *, nodata=None):
         """Wrap a flat result as a DataArray on the grid without copying it."""
-        g = self.grid
-        da = xr.DataArray(flat.reshape(g.shape), dims=("y", "x"),
-                          coords={"y": g.ycoords(), "x": g.xcoords()}, name=name)
-        # inplace=True: rioxarray's default copies the data, which would double the peak.
-        da.rio.write_crs(g.crs, inplace=True)
-        da.rio.write_transform(g.transform, inplace=True)
-        if nodata is None and np.issubdtype(da.dtype, np.floating):
-            nodata = np.nan
-        if nodata is not None:
-            da.rio.write_nodata(nodata, encoded=False, inplace=True)
-        return da
+        return self.grid.to_dataarray(flat.reshape(self.grid.shape), name=name, nodata=nodata)
 
 
 def _n_neighbours(connect) -> int:
@@ -344,13 +339,9 @@ def least_cost_corridor(resistance, a, b, *, cutoff=None, connect="eight"):
     (0.0, 400.0)
     """
     surface = prepare(resistance, connect)
-    la, _ = surface.cells(a, "a")
-    lb, _ = surface.cells(b, "b")
     if cutoff is not None and not cutoff >= 0:
         raise ValidationError(f"`cutoff` must be >= 0, got {cutoff!r}")
-    cwd_a = surface.run(np.flatnonzero(la.ravel()))[0]
-    cwd_b = surface.run(np.flatnonzero(lb.ravel()))[0]
-    corr, lcd = normalized_corridor(cwd_a, cwd_b, cutoff)
+    corr, lcd = normalized_corridor(surface.cost_from(a, "a"), surface.cost_from(b, "b"), cutoff)
     if not np.isfinite(lcd):
         warnings.warn("least_cost_corridor: `b` cannot be reached from `a`; the corridor is "
                       "empty (all NaN)", UnreachableWarning, stacklevel=2)
