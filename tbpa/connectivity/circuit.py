@@ -561,7 +561,7 @@ def solve_one_to_all(g: np.ndarray, focal: Focal, *, mode: str = "one_to_all", p
         if mode == "one_to_all":
             _one_to_all_component(comp, nodes, members, str_of, opts, values, sink)
         else:
-            _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, sink)
+            _all_to_one_component(comp, nodes, members, str_of, opts, values, sink)
     if on_node is not None:  # unsolved nodes: empty maps, as Circuitscape writes them
         for t in range(k):
             if t not in done:
@@ -604,40 +604,36 @@ def _laplacian_columns(lap, cols) -> np.ndarray:
     return lap[cols].toarray().T  # rows of a symmetric matrix are its columns
 
 
-def _all_to_one_component(comp, graph, focal, nodes, members, str_of, opts, values, sink):
-    n = comp.nodes.size
-    # sources: each focal node injects its strength (1 A by default) at its node
-    per_member = {}
-    for t in members:
-        per_member[t] = np.zeros(n)
-        per_member[t][comp.local(np.array([nodes[t]]))[0]] = str_of[t]
+def _all_to_one_component(comp, nodes, members, str_of, opts, values, sink):
+    # sources: each focal node injects its strength (1 A by default) at its node; kept as
+    # one entry per distinct focal node (no raster-sized source vector per member)
     uniq = list(dict.fromkeys(int(nodes[t]) for t in members))
     loc = comp.local(np.array(uniq))
+    q_of = {nd: q for q, nd in enumerate(uniq)}
+    mq = np.array([q_of[int(nodes[t])] for t in members], dtype=np.int64)
+    ms = str_of[members]
     anchor = int(loc[0])
     solver = _solver(comp.lap, [anchor], opts)
-    # basis u_m = L_g^-1 e_m (u_anchor = 0); every source vector follows by superposition
-    total = np.sum(list(per_member.values()), axis=0)
-    basis_nodes = np.union1d(np.flatnonzero(total), loc)
-    basis_nodes = basis_nodes[basis_nodes != anchor]
-    rhs = np.zeros((n, basis_nodes.size))
-    rhs[basis_nodes, np.arange(basis_nodes.size)] = 1.0
-    sol = solver.solve(rhs)
-    col = np.full(n, -1, dtype=np.int64)
-    col[basis_nodes] = np.arange(basis_nodes.size)
-    for t in members:
-        ground = int(comp.local(np.array([nodes[t]]))[0])
-        others = [per_member[m] for m in members if m != t]
-        s = np.sum(others, axis=0) if others else np.zeros(n)
-        s = np.asarray(s, dtype=np.float64)
-        s[ground] = 0.0  # rmvsrc: the ground node is no source
+    # basis u_q = L_g^-1 e_q (u_anchor = 0) at every focal node but the anchor; every
+    # source vector follows by superposition
+    rhs = np.zeros((comp.nodes.size, len(uniq) - 1))
+    rhs[loc[1:], np.arange(len(uniq) - 1)] = 1.0
+    sol = solver.solve(rhs, overwrite_b=True)
+    del rhs
+    col = np.arange(len(uniq)) - 1  # basis column of each focal node; -1: the anchor
+    for a, t in enumerate(members):
+        others = np.arange(len(members)) != a
+        s = np.bincount(mq[others], weights=ms[others], minlength=len(uniq))
+        g = mq[a]
+        s[g] = 0.0  # rmvsrc: the ground node is no source
         if s.sum() == 0:
             continue
         nz = np.flatnonzero(s)
         nz = nz[col[nz] >= 0]
         v = sol[:, col[nz]] @ s[nz]
-        if col[ground] >= 0:
-            v = v - s.sum() * sol[:, col[ground]]
-        v = v - v[ground]
+        if col[g] >= 0:
+            v = v - s.sum() * sol[:, col[g]]
+        v = v - v[loc[g]]
         values[t] = 0.0
         sink(t, comp, v, node_currents(comp.edges, v))
 
