@@ -23,7 +23,6 @@ _EXPORTS = {
     "BoundaryContext": "compare",
     "planning_units": "units",
     "optimize_boundary": "optimize",
-    "OptimizationReport": "optimize",
     "joint_species_list": "species_list",
     "load_checklists": "species_list",
 }
