@@ -53,28 +53,13 @@ def register(subparsers) -> None:
     c.set_defaults(func=run_corridors)
 
 
-def _read_vector(path, crs):
-    from pathlib import Path
-
-    import geopandas as gpd
-
-    from ..errors import CRSError, DataError
-
-    if not Path(path).exists():
-        raise DataError(f"no file at {str(path)!r}")
-    gdf = gpd.read_file(path)
-    if gdf.crs is None:
-        raise CRSError(f"{path!r} has no CRS; define it (e.g. ogr2ogr -a_srs EPSG:...)")
-    return gdf.to_crs(crs)
-
-
 def run_cost_distance(args: argparse.Namespace) -> int:
     """Run ``tbpa cost-distance``; returns the exit code."""
     from ..connectivity import cost_distance
-    from ..io import read_raster, write_raster
+    from ..io import read_raster, read_vector, write_raster
 
     res = read_raster(args.resistance)
-    sources = _read_vector(args.sources, res.rio.crs)
+    sources = read_vector(args.sources).to_crs(res.rio.crs)
     out = cost_distance(res, sources, connect=args.connect, max_cost=args.max_cost,
                         return_allocation=args.allocation is not None)
     cwd = out[0] if isinstance(out, tuple) else out
@@ -89,10 +74,10 @@ def run_corridors(args: argparse.Namespace) -> int:
     """Run ``tbpa corridors``; returns the exit code."""
     from .._atomic import atomic_dir
     from ..connectivity import corridor_network
-    from ..io import read_raster, write_raster
+    from ..io import read_raster, read_vector, write_raster
 
     res = read_raster(args.resistance)
-    cores = _read_vector(args.cores, res.rio.crs)
+    cores = read_vector(args.cores).to_crs(res.rio.crs)
     net = corridor_network(res, cores, max_cwd=args.max_cwd, cutoff=args.cutoff,
                            max_neighbors=args.max_neighbors, adjacency=args.adjacency,
                            connect=args.connect)

@@ -71,16 +71,12 @@ def _parse_weights(text: str | None) -> dict | None:
 
 
 def _load_options(args, land):
-    import geopandas as gpd
-
     from ..errors import ValidationError
+    from ..io import read_vector
     from ..sites import load_tumen_options
 
     if args.options:
-        options = gpd.read_file(args.options)
-        if options.crs is None:
-            raise ValidationError(f"--options: {args.options} has no CRS")
-        return options.to_crs(land.crs) if options.crs.is_geographic else options
+        return read_vector(args.options).to_crs(land.crs)
     if land.name != "tumen_estuary":
         raise ValidationError(f"--options is required for landscape {land.name!r}: only the Tumen "
                               "estuary ships draft options")

@@ -34,13 +34,12 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; returns the exit code."""
-    import geopandas as gpd
-
     from .._atomic import atomic_path
     from ..connectivity import protconn
+    from ..io import read_vector
 
-    pas = gpd.read_file(args.pas)
-    countries = gpd.read_file(args.countries)
+    pas = read_vector(args.pas)
+    countries = read_vector(args.countries)
     table = protconn(
         pas, countries, dispersal_m=args.dispersal_m, p=args.p,
         transboundary_m=args.transboundary_m, distance=args.distance,
