@@ -109,7 +109,7 @@ def _beyond_edge_known(land: gpd.GeoSeries, crs, transform: Affine, shape) -> np
     return known
 
 
-def _water_mask(raster, values, scheme, water) -> tuple[np.ndarray, str]:
+def _water_mask(values, scheme, water) -> tuple[np.ndarray, str]:
     if water is not None:
         arr = water.values if isinstance(water, xr.DataArray) else np.asarray(water)
         if arr.dtype == bool and arr.shape == values.shape:
@@ -257,7 +257,7 @@ def sea_layer(raster: xr.DataArray, land, *, scheme: str | None = None, water=No
             f"sea_layer: `max_inland_m` must be a distance >= 0 in metres or None, got {max_inland_m!r}"
         )
     values = np.asarray(raster.values)
-    is_water, water_label = _water_mask(raster, values, scheme, water)
+    is_water, water_label = _water_mask(values, scheme, water)
     # work on the grid grown by one cell on every side: the ring stands for what lies beyond
     shape = (values.shape[0] + 2, values.shape[1] + 2)
     transform = raster.rio.transform() * Affine.translation(-1, -1)
