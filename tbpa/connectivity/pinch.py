@@ -88,8 +88,8 @@ def pinchpoints(resistance, a, b, *, cwd_cutoff: float, mode: str = "pairwise",
     labels[in_a] = 1
     labels[in_b] = 2
     labels[~np.isfinite(restricted)] = 0  # focal cells on nodata are not nodes
-    r_da = grid_dataarray(restricted, resistance)
-    ds = current_map(r_da, labels, mode="pairwise", connect=connect, solver=solver)
+    # the grid was checked above and only values come back: the solver takes the array
+    ds = current_map(restricted, labels, mode="pairwise", connect=connect, solver=solver)
     reff = float(ds["resistance"].values[0, 1])
     if not np.isfinite(reff):
         raise ConnectivityError(
@@ -106,8 +106,3 @@ def pinchpoints(resistance, a, b, *, cwd_cutoff: float, mode: str = "pairwise",
     }
     return out
 
-
-def grid_dataarray(values: np.ndarray, like: xr.DataArray) -> xr.DataArray:
-    """*values* on the grid of *like* (same coords, CRS, transform), NaN nodata."""
-    da = like.copy(data=values.astype(np.float64))
-    return da.rio.write_nodata(np.nan, encoded=False)
