@@ -261,9 +261,16 @@ def _pressure_vector(geom, layer: gpd.GeoDataFrame) -> tuple[float, str]:
     raise ValidationError("compare_boundaries: a pressure layer mixes points, lines and polygons; split it by type")
 
 
-def _option_rows(geom, prep: _Prepared, classes, baseline) -> list[tuple]:
-    """(metric, value, unit, direction) rows for one option."""
+def _option_rows(geom, codes, prep: _Prepared, classes, baseline) -> list[tuple]:
+    """(metric, value, unit, direction) rows for one option; *codes*: its habitat cells."""
     rows = []
+    masks = {}  # rasterise the option once per distinct grid (layers usually share one)
+
+    def inside(grid: GridSpec) -> np.ndarray:
+        if grid not in masks:
+            masks[grid] = _cells_inside(geom, grid)
+        return masks[grid]
+
     add = lambda m, v, u, d="none": rows.append((m, float(v), u, d))
     area = geom.area
     add("area_ha", area / 1e4, "ha", "higher")
@@ -278,8 +285,6 @@ def _option_rows(geom, prep: _Prepared, classes, baseline) -> list[tuple]:
     add("country_evenness", evenness, "Pielou J (0-1)", "higher")
     add("min_country_share", 100.0 * shares.min() if k else float("nan"), "%")
 
-    cells = _cells_inside(geom, prep.hgrid)
-    codes = prep.habitat[cells]
     cell_ha = prep.hgrid.cell_area / 1e4
     counts = pd.Series(codes).value_counts()
     for code in classes:
@@ -300,17 +305,17 @@ def _option_rows(geom, prep: _Prepared, classes, baseline) -> list[tuple]:
         "% of baseline PC", "higher")
     if prep.current is not None:
         values, grid = prep.current
-        inside = np.nansum(values[_cells_inside(geom, grid)])
+        captured = np.nansum(values[inside(grid)])
         whole = np.nansum(values)
-        add("current_sum", inside, "A (summed over cells)")
-        add("current_share_pct", 100.0 * inside / whole if whole > 0 else float("nan"), "% of landscape current", "higher")
+        add("current_sum", captured, "A (summed over cells)")
+        add("current_share_pct", 100.0 * captured / whole if whole > 0 else float("nan"), "% of landscape current", "higher")
 
     add("builtup_ha", np.isin(codes, prep.builtup).sum() * cell_ha, "ha", "lower")
     add("cropland_ha", np.isin(codes, prep.cropland).sum() * cell_ha, "ha", "lower")
     for name, layer in prep.pressure.items():
         if isinstance(layer, tuple):
             mask, grid = layer
-            add(f"pressure_{name}", mask[_cells_inside(geom, grid)].sum() * grid.cell_area / 1e4, "ha", "lower")
+            add(f"pressure_{name}", mask[inside(grid)].sum() * grid.cell_area / 1e4, "ha", "lower")
         else:
             value, unit = _pressure_vector(geom, layer)
             add(f"pressure_{name}", value, unit, "lower")
@@ -404,11 +409,12 @@ def compare_boundaries(options: gpd.GeoDataFrame, *, context: BoundaryContext,
     """
     prep = _prepare(context)
     ids, geoms = _check_options(options, prep)
-    classes = sorted({int(c) for g in geoms for c in np.unique(prep.habitat[_cells_inside(g, prep.hgrid)]) if c != 0})
+    codes = [prep.habitat[_cells_inside(g, prep.hgrid)] for g in geoms]  # rasterised once per option
+    classes = sorted({int(c) for k in codes for c in np.unique(k) if c != 0})
     baseline = _connectivity(prep, None)
     records = []
-    for oid, g in tqdm(list(zip(ids, geoms)), desc="options", disable=not resolve_progress(progress)):
-        records += [(oid, *row) for row in _option_rows(g, prep, classes, baseline)]
+    for oid, g, k in tqdm(list(zip(ids, geoms, codes)), desc="options", disable=not resolve_progress(progress)):
+        records += [(oid, *row) for row in _option_rows(g, k, prep, classes, baseline)]
     table = pd.DataFrame(records, columns=["option_id", "metric", "value", "unit", "direction"])
     frame = gpd.GeoDataFrame({"option_id": ids}, geometry=geoms, crs=prep.crs)
     return BoundaryComparison(table=table, options=frame,
