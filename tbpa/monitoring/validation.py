@@ -138,7 +138,8 @@ def validate_connectivity(surface, observed, border=None, *, n_random: int = 100
         raise EmptySelectionError("validate_connectivity: `observed` is empty")
     if n_random < 10:
         raise ValidationError(f"validate_connectivity: n_random must be >= 10, got {n_random}")
-    obs = observed.to_crs(grid.crs).geometry.values
+    observed = observed.to_crs(grid.crs)
+    obs = observed.geometry.values
     obs_values = np.array([_score(g, grid, values) for g in obs])
     dropped = int(np.isnan(obs_values).sum())
     if dropped:
@@ -160,7 +161,7 @@ def validate_connectivity(surface, observed, border=None, *, n_random: int = 100
     sign = 1.0 if higher_is_better else -1.0
     test = stats.mannwhitneyu(sign * obs_values, sign * rnd, alternative="greater")
     auc = float(test.statistic) / (len(obs_values) * len(rnd))
-    ranks = _flow_ranks(flow, observed.to_crs(grid.crs)) if flow is not None else None
+    ranks = _flow_ranks(flow, observed) if flow is not None else None
     return ValidationReport(auc=auc, u_statistic=float(test.statistic), p_value=float(test.pvalue),
                             higher_is_better=higher_is_better, support=support,
                             observed_values=obs_values, random_values=rnd, n_dropped=dropped,
