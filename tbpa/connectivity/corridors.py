@@ -289,13 +289,14 @@ def _link_records(surface, labels, ids, pairs, limit, progress):
     for a, b in pairs:
         by_first.setdefault(a, []).append(b)
     needed = sorted({k for p in pairs for k in p})
+    # Cells of every core in one pass, instead of a full-grid scan per core and per pair.
+    core_cells = {int(k): v[0] for k, v in ndimage.value_indices(labels, ignore_value=0).items()}
     records, dropped, cwd = [], [], {}
     for k in tqdm(needed, desc="core cost distances", disable=not resolve_progress(progress)):
-        src = np.flatnonzero(labels == k)
-        dist, _, back = surface.run(src, back=k in by_first, max_cost=limit)
+        dist, _, back = surface.run(core_cells[k], back=k in by_first, max_cost=limit)
         cwd[k] = dist
         for j in by_first.get(k, []):
-            cells = np.flatnonzero(labels == j)
+            cells = core_cells[j]
             end = cells[np.argmin(dist[cells])]
             lcd = float(dist[end])
             if not np.isfinite(lcd):
