@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["data_path"]
 
 
+@lru_cache(maxsize=1)  # the install does not move while running: look it up once
 def _root() -> Path:
     # ``data/`` is installed as the namespace package ``tbpa._embedded`` (no __init__.py), so
     # its location comes from the import spec's search locations, not from ``__file__``.
