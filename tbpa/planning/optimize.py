@@ -183,14 +183,14 @@ def optimize_boundary(units: gpd.GeoDataFrame, *, targets: dict, cost, blm: floa
             f"country balance {country_balance} or the locked units cannot all hold: relax them"
         )
     x = res.x[:n] > 0.5
-    return _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed, gap)
+    return _result(units, x, area, amounts, targets, c_cost, blm, res, elapsed, gap)
 
 
-def _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed, gap):
+def _result(units, x, area, amounts, targets, c_cost, blm, res, elapsed, gap):
     sel = units[x]
     boundary = sel.geometry.union_all()
     row = {
-        "n_units": int(x.sum()), "area_ha": float(sel.geometry.area.sum() / 1e4),
+        "n_units": int(x.sum()), "area_ha": float(area[x].sum() / 1e4),
         "cost": float(c_cost[x].sum()), "boundary_length_m": float(boundary.length),
         "blm": blm, "objective": float(res.fun),
         "gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
@@ -199,7 +199,7 @@ def _result(units, x, amounts, targets, c_cost, blm, edges, res, elapsed, gap):
         "solve_time_s": elapsed,
     }
     if "iso3" in units.columns:
-        for iso3, a in sel.geometry.area.groupby(sel["iso3"]).sum().items():
+        for iso3, a in pd.Series(area[x]).groupby(sel["iso3"].to_numpy()).sum().items():
             row[f"area_ha_{iso3}"] = float(a / 1e4)
     out = gpd.GeoDataFrame([row], geometry=[boundary], crs=units.crs)
     out.attrs["selected_unit_ids"] = sel["unit_id"].tolist()
