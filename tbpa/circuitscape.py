@@ -504,13 +504,12 @@ def _run_network(cfg, ini_dir, scenario, opts):
                     arr[pos[int(node)]] += value
                     if fname == "ground_file":
                         listed[pos[int(node)]] = True
-        if _flag(cfg, "ground_file_is_resistances"):
-            with np.errstate(divide="ignore"):  # a listed 0-ohm ground is a direct ground
-                gnd = np.where(listed, 1.0 / np.where(listed, gnd, 1.0), 0.0)
-        if _flag(cfg, "use_direct_grounds"):
-            gnd = np.where(gnd > 0, np.inf, 0.0)
-        if _flag(cfg, "use_unit_currents"):
-            src = np.where(src != 0, 1.0, 0.0)
+        # the raster mode's reading rules, nodes not listed as grounds being "none" (NaN):
+        # a listed 0-ohm ground is a direct ground
+        src, gnd = prepare_sources_grounds(src, np.where(listed, gnd, np.nan),
+                                           _flag(cfg, "ground_file_is_resistances"),
+                                           _flag(cfg, "use_direct_grounds"),
+                                           _flag(cfg, "use_unit_currents"))
         resolve_conflicts(src, gnd, cfg.get("remove_src_or_gnd", "keepall").strip().lower())
         fin = np.where(np.isinf(gnd), 0.0, gnd)
         v = np.zeros(n)

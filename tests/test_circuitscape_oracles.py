@@ -146,6 +146,23 @@ def test_network_pairwise_and_advanced(tmp_path, monkeypatch):
     assert res["voltage"][0] == pytest.approx(8 / 3)  # node 10, grounded 13 via 0 ohm
 
 
+def test_network_advanced_conductance_ground_unit_currents(tmp_path, monkeypatch):
+    from tbpa.circuitscape import run_ini
+
+    monkeypatch.chdir(tmp_path)
+    Path("graph.txt").write_text("10 11 1\n11 12 2\n12 13 1\n10 13 8\n")
+    Path("src.txt").write_text("10 3\n")  # unit currents: 1 A
+    Path("gnd.txt").write_text("13 1\n")  # 1 S to ground (not a resistance)
+    _ini("adv.ini", data_type="network", scenario="advanced", habitat_file="graph.txt",
+         habitat_map_is_resistances="True", source_file="src.txt", ground_file="gnd.txt",
+         ground_file_is_resistances="False", use_unit_currents="True",
+         output_file="out/adv.out")
+    v = run_ini("adv.ini")["voltage"]
+    # 1 A drains through 1 S at node 13 (1 V); 10 -> 13 is 8/3 ohm (4 ohm path || 8 ohm edge)
+    assert v[3] == pytest.approx(1.0)
+    assert v[0] == pytest.approx(1.0 + 8 / 3)
+
+
 def test_raster_advanced_ini(tmp_path, monkeypatch):
     from tbpa.circuitscape import run_ini
 
