@@ -108,3 +108,10 @@ def test_planning_units_hex_geometry():
     assert clipped.area_ha.sum() == pytest.approx(20_000**2 / 1e4, rel=1e-9)  # tiles the AOI exactly
     squares = planning_units(aoi, 1000, "square")
     assert len(squares) == 400
+
+
+def test_planning_public_names_resolve():
+    import tbpa.planning
+
+    for name in tbpa.planning.__all__:  # every lazy export must name a real object
+        assert getattr(tbpa.planning, name) is not None
