@@ -41,6 +41,7 @@ from .connectivity.circuit import (
     solve_one_to_all,
     solve_pairwise,
 )
+from .connectivity._solvers import _ALIASES as _SOLVER_ALIASES
 
 __all__ = ["run_ini", "read_ini"]
 
@@ -290,9 +291,8 @@ def run_ini(path: str | os.PathLike, *, progress: bool | None = None) -> dict:
     if scenario is None:
         raise UnknownNameError(f"{path}: unknown scenario {cfg['scenario']!r}; one of "
                                f"{sorted(_SCENARIOS)}")
-    solver = cfg.get("solver", "auto").strip().lower()
-    names = {"cholmod": "direct", "cg+amg": "amg", "amg": "amg", "direct": "direct"}
-    solver = names.get(solver, "auto")
+    # Circuitscape's solver names as the solver knows them; any other (pardiso, ...) -> auto
+    solver = _SOLVER_ALIASES.get(cfg.get("solver", "auto").strip().lower(), "auto")
     opts = Options(
         connect="four" if _flag(cfg, "connect_four_neighbors_only") else "eight",
         average="resistance" if _flag(cfg, "connect_using_avg_resistances") else "conductance",
