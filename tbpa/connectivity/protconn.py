@@ -61,7 +61,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from ..crs import require_projected_crs
 from ..errors import CRSError, EmptySelectionError, TbpaWarning, ValidationError
@@ -124,7 +123,7 @@ def _country_ids(countries) -> pd.Series:
     return ids
 
 
-def _validate(pas, countries):
+def _validate(pas, countries) -> None:
     for name, gdf in (("pas", pas), ("countries", countries)):
         if not hasattr(gdf, "geometry") or not hasattr(gdf, "crs"):
             raise ValidationError(f"protconn: `{name}` must be a GeoDataFrame, got {type(gdf).__name__}")
@@ -138,7 +137,6 @@ def _validate(pas, countries):
                 f"protconn: `pas` is in {pcrs.to_string()} but `countries` is in "
                 f"{crs.to_string()}; reproject one, e.g. pas = pas.to_crs(countries.crs)"
             )
-    return CRS.from_user_input(crs)
 
 
 def _pa_parts(pas) -> tuple[np.ndarray, np.ndarray]:
