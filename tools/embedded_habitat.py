@@ -78,14 +78,26 @@ def _wheel(wheel_dir: Path = Path("/tmp/wheels")) -> Path:
     return path
 
 
-def build_modis(out: Path, wheel_dir: Path = Path("/tmp/wheels")):
-    """Clip the MCD12C1 2019 IGBP layer to North-East Asia and write it; return (array, transform)."""
+def _write_uint8(path: Path, values, crs, transform, nodata: int, description: str, **tags) -> None:
+    """Write one single-band uint8 GeoTIFF (deflate), atomically, with TBPA_* tags."""
     import rasterio
-    from rasterio.io import MemoryFile
-    from rasterio.windows import from_bounds
 
     sys.path.insert(0, str(REPO))
     from tbpa._atomic import atomic_path
+
+    profile = dict(driver="GTiff", width=values.shape[1], height=values.shape[0], count=1,
+                   dtype="uint8", crs=crs, transform=transform, nodata=nodata,
+                   compress="DEFLATE", predictor=2, zlevel=9)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(values, 1)
+        dst.update_tags(**tags)
+        dst.set_band_description(1, description)
+
+
+def build_modis(out: Path, wheel_dir: Path = Path("/tmp/wheels")):
+    """Clip the MCD12C1 2019 IGBP layer to North-East Asia and write it; return (array, transform)."""
+    from rasterio.io import MemoryFile
+    from rasterio.windows import from_bounds
 
     with zipfile.ZipFile(_wheel(wheel_dir)) as zf, MemoryFile(zf.read(WHEEL_TIF)) as mem:
         with mem.open() as src:
@@ -93,24 +105,19 @@ def build_modis(out: Path, wheel_dir: Path = Path("/tmp/wheels")):
             arr = src.read(1, window=window)
             transform = src.window_transform(window)
             src_crs = src.crs.to_wkt()
-    profile = dict(driver="GTiff", width=arr.shape[1], height=arr.shape[0], count=1,
-                   dtype="uint8", crs="EPSG:4326", transform=transform, nodata=255,
-                   compress="DEFLATE", predictor=2, zlevel=9)
-    with atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(arr, 1)
-        dst.update_tags(
-            TBPA_PRODUCT="MODIS/Terra+Aqua Land Cover Type Yearly L3 Global 0.05Deg CMG (MCD12C1) "
-                         "Collection 6, 2019, Majority_Land_Cover_Type_1 (IGBP)",
-            TBPA_DOI="10.5067/MODIS/MCD12C1.006",
-            TBPA_SOURCE=f"PyPI wheel {WHEEL_NAME}, file {WHEEL_TIF}",
-            TBPA_CLIP="84-143 E, 37-57 N",
-            TBPA_CODES="IGBP: 0 water, 1-16 IGBP classes (16 barren), 255 fill; crosswalk modis_igbp",
-            TBPA_CRS_NOTE="source GeoTIFF labels its lat/lon grid with a Clarke 1866 datum and no "
-                          "datum shift; relabelled EPSG:4326 (offset << one 0.05 deg cell). "
-                          f"Source CRS: {src_crs}",
-            TBPA_LICENSE="NASA LP DAAC data: no restrictions on use; wheel Apache-2.0",
-        )
-        dst.set_band_description(1, "IGBP land cover class (MCD12C1 2019 majority)")
+    _write_uint8(
+        out, arr, "EPSG:4326", transform, 255, "IGBP land cover class (MCD12C1 2019 majority)",
+        TBPA_PRODUCT="MODIS/Terra+Aqua Land Cover Type Yearly L3 Global 0.05Deg CMG (MCD12C1) "
+                     "Collection 6, 2019, Majority_Land_Cover_Type_1 (IGBP)",
+        TBPA_DOI="10.5067/MODIS/MCD12C1.006",
+        TBPA_SOURCE=f"PyPI wheel {WHEEL_NAME}, file {WHEEL_TIF}",
+        TBPA_CLIP="84-143 E, 37-57 N",
+        TBPA_CODES="IGBP: 0 water, 1-16 IGBP classes (16 barren), 255 fill; crosswalk modis_igbp",
+        TBPA_CRS_NOTE="source GeoTIFF labels its lat/lon grid with a Clarke 1866 datum and no "
+                      "datum shift; relabelled EPSG:4326 (offset << one 0.05 deg cell). "
+                      f"Source CRS: {src_crs}",
+        TBPA_LICENSE="NASA LP DAAC data: no restrictions on use; wheel Apache-2.0",
+    )
     return arr, transform
 
 
@@ -184,11 +191,6 @@ def _sample(modis, m_transform, country_geom, bbox, crs, cell, rng, scheme):
 
 def build_samples(out_dir: Path, modis, m_transform, countries) -> list[Path]:
     """Write the synthetic national samples; return their paths."""
-    import rasterio
-
-    sys.path.insert(0, str(REPO))
-    from tbpa._atomic import atomic_path
-
     written = []
     for li, (landscape, bbox) in enumerate(LANDSCAPE_BBOX.items()):
         for ci, (iso3, (tag, scheme, crs, cell)) in enumerate(NATIONAL.items()):
@@ -196,20 +198,15 @@ def build_samples(out_dir: Path, modis, m_transform, countries) -> list[Path]:
             rng = np.random.default_rng([SEED, li, ci])
             values, transform = _sample(modis, m_transform, geom, bbox, crs, cell, rng, scheme)
             path = out_dir / f"synthetic_{tag}_{scheme}_{landscape}.tif"
-            profile = dict(driver="GTiff", width=values.shape[1], height=values.shape[0],
-                           count=1, dtype="uint8", crs=crs, transform=transform, nodata=0,
-                           compress="DEFLATE", predictor=2, zlevel=9)
-            with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-                dst.write(values, 1)
-                dst.update_tags(
-                    TBPA_SYNTHETIC="yes: derived from MODIS MCD12C1 2019 by a seeded refinement; "
-                                   "NOT a national land-cover product",
-                    TBPA_COUNTRY=iso3, TBPA_SCHEME=scheme, TBPA_LANDSCAPE=landscape,
-                    TBPA_SEED=f"{SEED},{li},{ci}", TBPA_BUILDER="tools/embedded_habitat.py",
-                    TBPA_COVERAGE=f"{iso3} inside the landscape frame plus a {STRIP_M / 1000:g} km "
-                                  "strip across its borders",
-                )
-                dst.set_band_description(1, f"SYNTHETIC {scheme} class code (0 = nodata)")
+            _write_uint8(
+                path, values, crs, transform, 0, f"SYNTHETIC {scheme} class code (0 = nodata)",
+                TBPA_SYNTHETIC="yes: derived from MODIS MCD12C1 2019 by a seeded refinement; "
+                               "NOT a national land-cover product",
+                TBPA_COUNTRY=iso3, TBPA_SCHEME=scheme, TBPA_LANDSCAPE=landscape,
+                TBPA_SEED=f"{SEED},{li},{ci}", TBPA_BUILDER="tools/embedded_habitat.py",
+                TBPA_COVERAGE=f"{iso3} inside the landscape frame plus a {STRIP_M / 1000:g} km "
+                              "strip across its borders",
+            )
             written.append(path)
     return written
 
