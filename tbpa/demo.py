@@ -248,6 +248,7 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     """Boundary options compared, an optimised proposal, the joint species list, the map."""
     if "tumen_estuary" not in ctx.landscapes:
         return {}
+    import pandas as pd
     from tqdm.auto import tqdm
 
     from . import habitat, maps, planning
@@ -282,12 +283,9 @@ def stage_tumen_estuary(ctx: DemoContext) -> dict[str, Path]:
     written.update(ctx.save_table(species, "tumen_joint_species_list",
                                   "Tumen estuary: joint species list (ILLUSTRATIVE example checklists)"))
     steps.update()
-    shown = options.copy()
+    columns = ["option_id", "name", "geometry_quality", "geometry"]
     proposal_row = proposal.assign(option_id="P", name="optimised proposal", geometry_quality="derived")
-    shown = gpd.GeoDataFrame(
-        [*shown[["option_id", "name", "geometry_quality", "geometry"]].to_dict("records"),
-         *proposal_row[["option_id", "name", "geometry_quality", "geometry"]].to_dict("records")],
-        geometry="geometry", crs=land.crs)
+    shown = pd.concat([options[columns], proposal_row[columns]], ignore_index=True)
     written.update(ctx.save_map(maps.boundary_options_map(land, shown, habitat=hab["habitat"],
                                                           lang=("en", "zh", "ru", "ko")),
                                 "tumen_boundary_options_map", "Tumen estuary: draft boundary options"))
