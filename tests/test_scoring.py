@@ -204,3 +204,18 @@ def test_minmax_normalise():
     assert minmax_normalise([5.0, 5.0], "lower").tolist() == [1.0, 1.0]
     out = minmax_normalise([1.0, np.nan, 3.0], "lower")
     assert out[0] == 1.0 and np.isnan(out[1]) and out[2] == 0.0
+
+
+def test_habitat_nodata_and_nan_count_as_share_nodata(case):
+    net, _, _, _ = case
+    hab = np.full((R, C), 104.0)
+    hab[:, 20:] = 255.0  # the raster's nodata value
+    hab[:, 10:12] = np.nan
+    da = _da(hab)
+    da.rio.write_nodata(255.0, encoded=False, inplace=True)
+    with tbpa.set_options(progress=False):
+        row = score_corridors(net, habitat=da).iloc[0]
+    # path cells: columns 2-27 (26 cells); nodata columns 20-27 (8) and NaN columns 10-11 (2)
+    assert row.share_nodata == pytest.approx(10 / 26)
+    assert row.share_104 == pytest.approx(16 / 26)
+    assert "share_255" not in row.index

@@ -35,7 +35,7 @@ from ..errors import (
     ValidationError,
 )
 from ..options import resolve_progress
-from .scoring import check_weights, minmax_normalise, weighted_score
+from .scoring import check_weights, habitat_codes, minmax_normalise, weighted_score
 
 __all__ = ["WETLAND_LEVEL1", "BoundaryComparison", "BoundaryContext", "compare_boundaries"]
 
@@ -153,15 +153,6 @@ def _vector(gdf, crs, name):
     return gdf.to_crs(crs)
 
 
-def _codes(habitat: xr.DataArray) -> np.ndarray:
-    """Habitat codes as int64 with NaN and the raster's nodata value mapped to 0 (nodata)."""
-    values = np.asarray(habitat.values, dtype=float)
-    nodata = habitat.rio.nodata
-    if nodata is not None and np.isfinite(nodata):
-        values = np.where(values == nodata, 0.0, values)
-    return np.nan_to_num(values, nan=0.0).astype(np.int64)
-
-
 def _prepare(ctx: BoundaryContext) -> _Prepared:
     from ..species import SpeciesProfile, load
 
@@ -206,7 +197,7 @@ def _prepare(ctx: BoundaryContext) -> _Prepared:
     profiles = [s if isinstance(s, SpeciesProfile) else load(s) for s in (ctx.species or ())]
     return _Prepared(
         crs=crs, countries=by_iso, region=shapely.make_valid(region), landscape_area=area,
-        habitat=_codes(ctx.habitat),
+        habitat=habitat_codes(ctx.habitat),
         hgrid=hgrid, profiles=profiles,
         pas=shapely.union_all(pa_geoms) if pa_geoms.size else None, pa_geoms=pa_geoms,
         current=current, pressure=pressure,

@@ -117,9 +117,21 @@ def _path_cells(line, grid: GridSpec) -> np.ndarray:
     return flat[np.sort(first)]  # drop the duplicated vertex of a one-cell path
 
 
+def habitat_codes(habitat) -> np.ndarray:
+    """Habitat codes as int64 with NaN and the raster's nodata value mapped to 0 (nodata)."""
+    values = np.asarray(habitat.values, dtype=float)
+    nodata = habitat.rio.nodata
+    if nodata is not None and np.isfinite(nodata):
+        values = np.where(values == nodata, 0.0, values)
+    return np.nan_to_num(values, nan=0.0).astype(np.int64)
+
+
+def _check_grid(da, grid: GridSpec, name: str) -> None:
+    grid.require_same(GridSpec.from_dataarray(da, name), ("network", name))
+
+
 def _on_grid(da, grid: GridSpec, name: str) -> np.ndarray:
-    other = GridSpec.from_dataarray(da, name)
-    grid.require_same(other, ("network", name))
+    _check_grid(da, grid, name)
     return np.asarray(da.values, dtype=float).ravel()
 
 
@@ -268,9 +280,8 @@ def score_corridors(network, *, habitat, current=None, countries=None, layers=No
     grid = GridSpec.from_dataarray(network.corridors, "network.corridors")
     cell = grid.require_square("network.corridors")
     cutoff = _resolve_cutoff(network, cutoff)
-    hab = _on_grid(habitat, grid, "habitat")
-    if habitat.rio.nodata is not None and np.isfinite(habitat.rio.nodata):
-        hab = np.where(hab == habitat.rio.nodata, 0.0, hab)  # nodata -> share_nodata
+    _check_grid(habitat, grid, "habitat")
+    hab = habitat_codes(habitat).ravel()  # nodata -> share_nodata
     res = _on_grid(resistance, grid, "resistance") if resistance is not None else None
     cur = _on_grid(current, grid, "current") if current is not None else None
     layer_geoms = {name: _layer_geometry(lay, grid.crs, name) for name, lay in (layers or {}).items()}
@@ -297,7 +308,7 @@ def score_corridors(network, *, habitat, current=None, countries=None, layers=No
         if cur is not None:
             row["current_mean"] = float(np.nanmean(cur[path]))
             row["current_corridor_sum"] = float(np.nansum(cur[between.ravel()]))
-        codes, counts = np.unique(np.nan_to_num(hab[path], nan=0.0).astype(np.int64), return_counts=True)
+        codes, counts = np.unique(hab[path], return_counts=True)
         row.update({_codes_column(c): n / path.size for c, n in zip(codes, counts)})
         if countries is not None:
             row.update(_country_lengths(link.geometry, countries, grid.crs, iso3_column))
