@@ -258,8 +258,11 @@ def test_bad_input():
     land = gpd.GeoSeries([_cells(0, 0, 1, 1, 1)], crs=UTM52)
     with pytest.raises(CRSError, match="`land` has no CRS"):
         sea_layer(da, gpd.GeoSeries([_cells(0, 0, 1, 1, 1)]), scheme="modis_igbp")
-    with pytest.raises(CRSError, match="`raster` has no CRS"):
+    with pytest.raises(CRSError, match="^sea_layer: `raster` has no CRS"):
         sea_layer(xr.DataArray(np.zeros((2, 2), "uint8"), dims=("y", "x")), land, scheme="modis_igbp")
+    with pytest.raises(ValidationError, match="^sea_layer: `raster` must be 2-D"):
+        sea_layer(xr.DataArray(np.zeros((2, 2, 2), "uint8"), dims=("b", "y", "x")), land,
+                  scheme="modis_igbp")
     with pytest.raises(ValidationError, match="`land` must be"):
         sea_layer(da, _cells(0, 0, 1, 1, 1), scheme="modis_igbp")
     with pytest.raises(ValidationError, match="which cells are water"):

@@ -198,7 +198,7 @@ def test_raster_without_crs_and_geographic_target():
     import xarray as xr
 
     bare = xr.DataArray(np.full((2, 2), 40, np.uint8), dims=("y", "x"))
-    with pytest.raises(CRSError):
+    with pytest.raises(CRSError, match="^unify: `raster` has no CRS"):  # names the caller
         unify({"AAA": (bare, "esa_worldcover")}, countries=_country("AAA"), resolution=10)
     src = _raster(np.full((2, 2), 40, np.uint8), 10.0)
     with pytest.raises(CRSError, match="crs"):
