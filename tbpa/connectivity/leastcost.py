@@ -279,11 +279,13 @@ def least_cost_path(resistance, start, end, *, countries=None, connect="eight",
         geom, length = path_cells_to_line(surface, path)
         row.update(length_m=length, n_cells=len(path))
     if countries is not None:
-        row.update(_country_lengths(geom, countries, surface.grid.crs, iso3_column))
+        row.update(_lengths_by_country(geom, _countries_by_iso(countries, surface.grid.crs,
+                                                               iso3_column)))
     return gpd.GeoDataFrame([row], geometry=[geom], crs=surface.grid.crs)
 
 
-def _country_lengths(line, countries, crs, iso3_column: str) -> dict:
+def _countries_by_iso(countries, crs, iso3_column: str) -> gpd.GeoDataFrame:
+    """Validated country polygons in *crs*, dissolved by ISO3 (do this once per call)."""
     if not isinstance(countries, gpd.GeoDataFrame):
         raise ValidationError(
             f"`countries` must be a GeoDataFrame with an {iso3_column!r} column, got "
@@ -296,7 +298,11 @@ def _country_lengths(line, countries, crs, iso3_column: str) -> dict:
         )
     if countries.crs is None:
         raise CRSError("`countries` has no CRS; set it with countries.set_crs(...)")
-    by_iso = countries.to_crs(crs).dissolve(by=iso3_column)
+    return countries.to_crs(crs).dissolve(by=iso3_column)
+
+
+def _lengths_by_country(line, by_iso: gpd.GeoDataFrame) -> dict:
+    """``length_m_<ISO3>`` of *line* inside each country of :func:`_countries_by_iso`."""
     lengths = shapely.length(shapely.intersection(line, np.asarray(by_iso.geometry.values)))
     if line.is_empty:
         lengths = np.full(len(by_iso), np.nan)

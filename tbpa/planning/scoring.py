@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .._geom import features_to_cells
 from .._grid import GridSpec
-from ..connectivity.leastcost import _country_lengths
+from ..connectivity.leastcost import _countries_by_iso, _lengths_by_country
 from ..crs import require_projected_crs
 from ..errors import EmptySelectionError, UnknownNameError, ValidationError, close_matches
 from ..options import resolve_progress
@@ -285,6 +285,7 @@ def score_corridors(network, *, habitat, current=None, countries=None, layers=No
     res = _on_grid(resistance, grid, "resistance") if resistance is not None else None
     cur = _on_grid(current, grid, "current") if current is not None else None
     layer_geoms = {name: _layer_geometry(lay, grid.crs, name) for name, lay in (layers or {}).items()}
+    by_iso = _countries_by_iso(countries, grid.crs, iso3_column) if countries is not None else None
     cores = network.cores
     fc = features_to_cells(cores.geometry, grid, "network.cores")
     core_labels = fc.labels.ravel()
@@ -310,8 +311,8 @@ def score_corridors(network, *, habitat, current=None, countries=None, layers=No
             row["current_corridor_sum"] = float(np.nansum(cur[between.ravel()]))
         codes, counts = np.unique(hab[path], return_counts=True)
         row.update({_codes_column(c): n / path.size for c, n in zip(codes, counts)})
-        if countries is not None:
-            row.update(_country_lengths(link.geometry, countries, grid.crs, iso3_column))
+        if by_iso is not None:
+            row.update(_lengths_by_country(link.geometry, by_iso))
         for name, geom in layer_geoms.items():
             row[f"crossings_{name}"] = _crossings(link.geometry, geom)
         rows.append(row)
