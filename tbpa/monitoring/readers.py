@@ -133,9 +133,10 @@ def read_detections(
 def _load_table(path_or_df) -> tuple[str, pd.DataFrame, int, str]:
     """Return (source name, raw table, line number of the first data row, kind)."""
     if isinstance(path_or_df, pd.DataFrame):
-        table = pd.DataFrame(path_or_df).copy()  # never modify the caller's table
         if isinstance(path_or_df, gpd.GeoDataFrame):
-            table = _geometry_to_columns(path_or_df)
+            table = _geometry_to_columns(path_or_df)  # a new table
+        else:
+            table = pd.DataFrame(path_or_df).copy()  # never modify the caller's table
         kind = "movebank" if _MOVEBANK <= set(table.columns) else "table"
         return "<DataFrame>", table.reset_index(drop=True), 1, kind
     path = Path(path_or_df)
@@ -179,9 +180,12 @@ def _geometry_to_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _read_camtrap_dp(folder: Path) -> pd.DataFrame:
     """Join Camtrap DP observations to their deployments (location) into one table."""
+    descriptor = folder / "datapackage.json"
+    resources = (json.loads(descriptor.read_text(encoding="utf-8")).get("resources", [])
+                 if descriptor.exists() else [])
     tables = {}
     for name in ("deployments", "observations", "media"):
-        resource = _camtrap_resource_path(folder, name)
+        resource = _camtrap_resource_path(folder, resources, name)
         if resource is None:
             if name == "media":
                 continue
@@ -215,14 +219,13 @@ def _read_camtrap_dp(folder: Path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _camtrap_resource_path(folder: Path, name: str) -> Path | None:
-    descriptor = folder / "datapackage.json"
-    if descriptor.exists():
-        for res in json.loads(descriptor.read_text(encoding="utf-8")).get("resources", []):
-            if res.get("name") == name and isinstance(res.get("path"), str):
-                path = folder / res["path"]
-                if path.exists():
-                    return path
+def _camtrap_resource_path(folder: Path, resources: list, name: str) -> Path | None:
+    """The file of resource *name* as the descriptor's *resources* list it, else <name>.csv."""
+    for res in resources:
+        if res.get("name") == name and isinstance(res.get("path"), str):
+            path = folder / res["path"]
+            if path.exists():
+                return path
     path = folder / f"{name}.csv"
     return path if path.exists() else None
 
