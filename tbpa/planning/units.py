@@ -11,7 +11,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Polygon
 
 from ..crs import require_projected_crs
 from ..errors import EmptySelectionError, ValidationError
@@ -41,21 +40,17 @@ def _hexagons(bounds, size):
     cols = int(np.ceil((maxx - minx) / size)) + 2
     angles = np.deg2rad(np.arange(30, 390, 60))
     ring = np.c_[r * np.cos(angles), r * np.sin(angles)]
-    cells = []
-    for i in range(rows):
-        cy = miny + i * dy
-        offset = size / 2 if i % 2 else 0.0
-        for j in range(cols):
-            cx = minx + j * size + offset
-            cells.append(Polygon(ring + (cx, cy)))
-    return cells
+    i, j = np.divmod(np.arange(rows * cols), cols)  # row-major, as the units are numbered
+    centres = np.c_[minx + j * size + np.where(i % 2, size / 2, 0.0), miny + i * dy]
+    return shapely.polygons(centres[:, None, :] + ring[None, :, :])  # all at once, no Python loop
 
 
 def _squares(bounds, size):
     minx, miny, maxx, maxy = bounds
     xs = np.arange(minx, maxx, size)
     ys = np.arange(miny, maxy, size)
-    return [shapely.box(x, y, x + size, y + size) for y in ys for x in xs]
+    x, y = np.meshgrid(xs, ys)  # row-major: y outer, x inner
+    return shapely.box(x.ravel(), y.ravel(), x.ravel() + size, y.ravel() + size)
 
 
 def planning_units(aoi, size_m: float, shape: str = "hex", *, crs=None, clip: bool = True,
@@ -92,7 +87,6 @@ def planning_units(aoi, size_m: float, shape: str = "hex", *, crs=None, clip: bo
         raise ValidationError(f"planning_units: size_m must be > 0 metres, got {size_m!r}")
     geom, crs = _aoi_geometry(aoi, crs)
     cells = (_hexagons if shape == "hex" else _squares)(geom.bounds, float(size_m))
-    cells = np.array(cells, dtype=object)
     cells = cells[shapely.intersects(cells, geom)]
     full_area = cells[0].area if len(cells) else 0.0
     if clip:
