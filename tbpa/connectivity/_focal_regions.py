@@ -239,30 +239,32 @@ def _split_extra(region: Region, other_nodes: np.ndarray) -> tuple[dict, float]:
 
 
 def pair_maps(graph: CircuitGraph, ri: Region, rj: Region, sol: PairSolution, v: np.ndarray,
-              node_currents, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+              outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(voltage grid, current grid) of a pair as Circuitscape draws it (shorted graph).
 
     Circuitscape injects at the second region and grounds the first: voltages are shifted and
     negated so that region i is at 0 V and region j at R_ij. Every cell of a shorted region
     shows the region's voltage and node current; nodes *outside* the pair's component are 0.
     """
+    from .circuit import node_flows
+
     volt = sol.v_i - v
     volt[outside] = 0.0
     volt[ri.nodes], volt[rj.nodes] = 0.0, sol.v_i - sol.v_j
-    rep = np.arange(graph.n_nodes)
-    rep[ri.nodes], rep[rj.nodes] = ri.nodes[0], rj.nodes[0]
-    ei, ej = rep[graph.edge_i], rep[graph.edge_j]
-    keep = ei != ej
-    extra = [(ri.nodes[0], ri.extra_to, ri.extra_w), (rj.nodes[0], rj.extra_to, rj.extra_w)]
-    ei = np.concatenate([ei[keep]] + [np.full(t.size, a) for a, t, _ in extra])
-    ej = np.concatenate([ej[keep]] + [rep[t] for _, t, _ in extra])
-    w = np.concatenate([graph.edge_w[keep]] + [w for _, _, w in extra])
-    ok = ei != ej  # the direct branches i -> j stay; a region's own cells were never ends
-    cur = node_currents((ei[ok], ej[ok], w[ok]), volt)
-    cur[ri.nodes], cur[rj.nodes] = cur[ri.nodes[0]], cur[rj.nodes[0]]
+    # The base branches as they are: with each region at one voltage its inner branches
+    # carry no current, so the shorted node's inflow (outflow) is the sum over its nodes
+    # (no per-pair renumbering of the raster-sized branch list). The regions' nodata-cell
+    # branches leave from any node of the region.
+    extra = [(np.full(r.extra_to.size, r.nodes[0]), r.extra_to, r.extra_w) for r in (ri, rj)]
+    inflow, outflow = node_flows([(graph.edge_i, graph.edge_j, graph.edge_w)] + extra, volt)
+    cur = np.maximum(inflow, outflow)
+    shorted = [(r, val, max(inflow[r.nodes].sum(), outflow[r.nodes].sum()))
+               for r, val in ((ri, 0.0), (rj, sol.v_i - sol.v_j))]
+    for reg, _, c in shorted:
+        cur[reg.nodes] = c
     vgrid = graph.to_grid(volt, fill=0.0).ravel()
     cgrid = graph.to_grid(cur, fill=0.0).ravel()
-    for reg, val, c in ((ri, 0.0, cur[ri.nodes[0]]), (rj, sol.v_i - sol.v_j, cur[rj.nodes[0]])):
+    for reg, val, c in shorted:
         vgrid[reg.cells], cgrid[reg.cells] = val, c
     return vgrid.reshape(graph.shape), cgrid.reshape(graph.shape)
 

@@ -49,16 +49,18 @@ _POLICIES = ("keepall", "rmvsrc", "rmvgnd", "rmvall")
 # Numeric core (numpy only; shared with tbpa.circuitscape.run_ini)
 # ======================================================================================
 @njit(cache=True, nogil=True)
-def _node_currents_kernel(ei, ej, w, v, n, fg):  # pragma: no cover - compiled
-    # Branch flows f = w (v_i - v_j) from i to j; Circuitscape drops |f| < 1e-8 max |f|.
+def _max_flow(ei, ej, w, v):  # pragma: no cover - compiled
     fmax = 0.0
     for k in range(ei.size):
         f = abs(w[k] * (v[ei[k]] - v[ej[k]]))
         if f > fmax:
             fmax = f
-    cut = 1e-8 * fmax
-    inflow = np.zeros(n)
-    outflow = np.zeros(n)
+    return fmax
+
+
+@njit(cache=True, nogil=True)
+def _add_flows(ei, ej, w, v, cut, inflow, outflow):  # pragma: no cover - compiled
+    # Branch flows f = w (v_i - v_j) from i to j, those below *cut* dropped
     for k in range(ei.size):
         f = w[k] * (v[ei[k]] - v[ej[k]])
         if abs(f) < cut or f == 0.0:
@@ -69,24 +71,31 @@ def _node_currents_kernel(ei, ej, w, v, n, fg):  # pragma: no cover - compiled
         else:
             outflow[ej[k]] -= f
             inflow[ei[k]] -= f
-    if fg.size == n:
-        for i in range(n):
-            q = fg[i] * v[i]  # current into the ground from node i
-            if q > 0:
-                outflow[i] += q
-            elif q < 0:
-                inflow[i] -= q
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = inflow[i] if inflow[i] > outflow[i] else outflow[i]
-    return out
+
+
+def node_flows(edge_lists, v: np.ndarray, finite_grounds: np.ndarray | None = None) -> tuple:
+    """(inflow, outflow) of every node for voltages *v* over branch lists ``(i, j, w)``.
+
+    Circuitscape drops branch flows below 1e-8 of the largest one (over all the lists); a
+    finite ground's current counts as flowing out of its node (into it when negative).
+    """
+    v = np.asarray(v, dtype=np.float64)
+    cut = 1e-8 * max([_max_flow(ei, ej, w, v) for ei, ej, w in edge_lists] + [0.0])
+    inflow, outflow = np.zeros(v.size), np.zeros(v.size)
+    for ei, ej, w in edge_lists:
+        _add_flows(ei, ej, w, v, cut, inflow, outflow)
+    if finite_grounds is not None:
+        q = np.asarray(finite_grounds, dtype=np.float64) * v  # current into the ground
+        outflow += np.maximum(q, 0.0)
+        inflow -= np.minimum(q, 0.0)
+    return inflow, outflow
 
 
 def node_currents(edges, v: np.ndarray, finite_grounds: np.ndarray | None = None) -> np.ndarray:
-    """Circuitscape node currents for node voltages *v* over ``edges = (i, j, w)``."""
-    ei, ej, w = edges
-    fg = np.zeros(0) if finite_grounds is None else np.asarray(finite_grounds, dtype=np.float64)
-    return _node_currents_kernel(ei, ej, w, np.asarray(v, dtype=np.float64), v.size, fg)
+    """Circuitscape node currents for node voltages *v* over ``edges = (i, j, w)``: the
+    larger of each node's inflow and outflow (:func:`node_flows`)."""
+    inflow, outflow = node_flows([edges], v, finite_grounds)
+    return np.maximum(inflow, outflow, out=inflow)
 
 
 @dataclass
@@ -474,8 +483,7 @@ def _pairwise_regions_superposed(g, focal, polymap, pairs, maps, opts, R, emit, 
     if maps and solved:
         for (i, j, sol), v in zip(solved, sup.voltages([s for *_, s in solved], opts.progress)):
             ri, rj = regions[i], regions[j]
-            vg, cg = fr.pair_maps(graph, ri, rj, sol, v, node_currents,
-                                  labels != ri.component)
+            vg, cg = fr.pair_maps(graph, ri, rj, sol, v, labels != ri.component)
             cum += cg
             np.maximum(mx, cg, out=mx)
             if emit is not None:
