@@ -151,6 +151,14 @@ def bottleneck_width(corridor: np.ndarray, term_a: np.ndarray, term_b: np.ndarra
     inside = corridor | term_a | term_b
     if inside.all():
         return float("nan")  # nothing outside the corridor: no edge, no width
+    if not inside.any():
+        return float("nan")
+    # Work on the bounding box plus a one-cell ring of outside cells (kept only where the
+    # raster goes on): the nearest outside centre of any inside cell is never farther than
+    # that ring, and every component lies in the box, so the result equals the full grid's.
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    win = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    corridor, term_a, term_b, inside = corridor[win], term_a[win], term_b[win], inside[win]
     d = ndimage.distance_transform_edt(inside)
     eight = np.ones((3, 3), dtype=bool)
 
