@@ -65,8 +65,9 @@ def overview_map(landscape: Landscape, path: Path, *, dpi: int = 120) -> Path:
 
     from .maps import save_figure, unified_map
     from .maps.layers import landscape_languages
+    from .maps.unified import _display_name
 
-    title = f"{landscape.name.replace('_', ' ').title()}: overview"
+    title = f"{_display_name(landscape)}: overview"
     fig = unified_map(landscape, lang=landscape_languages(landscape.countries), title=title)
     try:
         return save_figure(fig, path, dpi=dpi)
