@@ -5,11 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-_DEFAULT_SPECIES = {
-    "tumen_estuary": ["hooded_crane", "white_naped_crane", "black_faced_spoonbill"],
-    "land_of_big_cats": ["amur_tiger", "amur_leopard"],
-}
-
 
 def register(subparsers) -> None:
     """Add the ``compare-options`` and ``species-list`` sub-commands."""
@@ -88,6 +83,7 @@ def run_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .._atomic import atomic_path
+    from ..demo import LOBC_SPECIES, TUMEN_SPECIES
     from ..habitat import embedded_inputs, unify
     from ..planning import BoundaryContext, compare_boundaries
     from ..sites import load_landscape
@@ -98,8 +94,9 @@ def run_compare(args: argparse.Namespace) -> int:
     # ancillary="sea": coastal water is sea (9.1), not freshwater lake counted as wetland
     habitat = unify(embedded_inputs(land.name), countries=land.countries, resolution=args.resolution,
                     crs=land.crs, ancillary="sea")["habitat"]
+    flagship = {"tumen_estuary": TUMEN_SPECIES, "land_of_big_cats": LOBC_SPECIES}  # the demo's
     species = ([s.strip() for s in args.species.split(",") if s.strip()] if args.species
-               else _DEFAULT_SPECIES.get(land.name, []))
+               else list(flagship.get(land.name, ())))
     context = BoundaryContext.from_landscape(land, habitat=habitat, species=species,
                                              dispersal_m=args.dispersal_m)
     result = compare_boundaries(options, context=context)
