@@ -40,6 +40,7 @@ from .connectivity.circuit import (
     solve_advanced,
     solve_one_to_all,
     solve_pairwise,
+    _pairwise_points,
 )
 from .connectivity._solvers import _ALIASES as _SOLVER_ALIASES
 
@@ -454,7 +455,7 @@ def _points_grid(path, header):
 def _run_network(cfg, ini_dir, scenario, opts):
     import scipy.sparse as sp
 
-    from .connectivity._laplacian import connected_components
+    from .connectivity._laplacian import CircuitGraph, connected_components
 
     edges = _read_table(_resolve(cfg["habitat_file"], ini_dir, "habitat_file"), 3)
     a_ids, b_ids, val = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64), edges[:, 2]
@@ -480,12 +481,12 @@ def _run_network(cfg, ini_dir, scenario, opts):
     write_c, write_v = _flag(cfg, "write_cur_maps"), _flag(cfg, "write_volt_maps")
     from .connectivity._solvers import LaplacianSolver
 
-    def write_solution(name, v, fg=None):
+    def write_solution(name, v, fg=None, nc=None):
         if write_v:
             written[f"voltages{name}"] = _write_text(Path(f"{prefix}_voltages{name}.txt"),
                                                      [[labels[t], v[t]] for t in range(n)])
         if write_c:
-            nc = node_currents(edge_arr, v, fg)
+            nc = node_currents(edge_arr, v, fg) if nc is None else nc
             written[f"node_currents{name}"] = _write_text(Path(f"{prefix}_node_currents{name}.txt"),
                                                           [[labels[t], nc[t]] for t in range(n)])
             bc = np.abs(edge_arr[2] * (v[edge_arr[0]] - v[edge_arr[1]]))
@@ -528,28 +529,18 @@ def _run_network(cfg, ini_dir, scenario, opts):
     k = len(fp)
     R = -np.ones((k, k))
     np.fill_diagonal(R, 0)
-    nodes = np.array([pos.get(f, -1) for f in fp])
-    for c in np.unique(comp[nodes[nodes >= 0]]):
-        members = [t for t in range(k) if nodes[t] >= 0 and comp[nodes[t]] == c]
-        if len(members) < 2:
-            continue
-        cn = np.flatnonzero(comp == c)
-        loc = np.searchsorted(cn, nodes[members])
-        s = LaplacianSolver(lap[cn][:, cn], ground=[loc[0]], method=opts.solver)
-        rhs = np.zeros((cn.size, len(members) - 1))
-        rhs[loc[1:], np.arange(len(members) - 1)] = 1
-        basis = np.zeros((cn.size, len(members)))
-        basis[:, 1:] = s.solve(rhs)
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                a, b = members[x], members[y]
-                ua, ub = basis[:, x], basis[:, y]
-                R[a, b] = R[b, a] = ua[loc[x]] + ub[loc[y]] - ua[loc[y]] - ub[loc[x]]
-                if write_c or write_v:
-                    v = np.zeros(n)
-                    vv = ub - ua
-                    v[cn] = vv - vv[loc[x]]
-                    write_solution(f"_{fp[a]}_{fp[b]}", v)
+    nodes = np.array([pos.get(f, -1) for f in fp], dtype=np.int64)
+    # the raster modes' pairwise solver (k - 1 solves per component) on the network seen as
+    # a 1 x n "grid" whose cells are the nodes (branches: the summed parallel edges)
+    graph = CircuitGraph((1, n), np.arange(n).reshape(1, n), np.zeros((1, n)), *edge_arr, n)
+
+    def emit(a, b, grids):
+        volt, cur = grids()
+        write_solution(f"_{fp[a]}_{fp[b]}", volt.ravel(), nc=cur.ravel())
+
+    maps = write_c or write_v
+    _pairwise_points(graph, nodes, list(range(k)), np.zeros((k, k), bool), maps, opts, R,
+                     emit if maps else None)
     table = [[0] + fp] + [[fp[a]] + list(R[a]) for a in range(k)]
     written["resistances.out"] = _write_text(Path(f"{prefix}_resistances.out"), table)
     written["resistances_3columns.out"] = _write_text(

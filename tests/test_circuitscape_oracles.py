@@ -146,6 +146,44 @@ def test_network_pairwise_and_advanced(tmp_path, monkeypatch):
     assert res["voltage"][0] == pytest.approx(8 / 3)  # node 10, grounded 13 via 0 ohm
 
 
+def test_network_pairwise_components_and_missing_nodes(tmp_path, monkeypatch):
+    """Several focal nodes over two components, one id not in the graph, a parallel edge:
+    resistances against networkx, voltages and node currents of a pair by hand."""
+    import networkx as nx
+
+    from tbpa.circuitscape import run_ini
+
+    monkeypatch.chdir(tmp_path)
+    edges = [(1, 2, 1.0), (2, 3, 2.0), (3, 4, 1.0), (1, 4, 8.0), (2, 4, 4.0), (2, 4, 4.0),
+             (7, 8, 3.0)]
+    Path("graph.txt").write_text("".join(f"{a} {b} {r}\n" for a, b, r in edges))
+    focal = [1, 3, 4, 7, 8, 99]
+    Path("focal.txt").write_text("".join(f"{f}\n" for f in focal))
+    _ini("net.ini", data_type="network", scenario="pairwise", habitat_file="graph.txt",
+         habitat_map_is_resistances="True", point_file="focal.txt", output_file="out/n.out",
+         write_cur_maps="True", write_volt_maps="True")
+    R = run_ini("net.ini")["resistances"][1:, 1:]
+    G = nx.Graph()
+    for a, b, r in edges:  # parallel edges: conductances add
+        G.add_edge(a, b, g=G.get_edge_data(a, b, {"g": 0.0})["g"] + 1.0 / r)
+    for x, a in enumerate(focal):
+        for y, b in enumerate(focal):
+            if a == b:
+                want = 0.0
+            elif a in G and b in G and nx.has_path(G, a, b):
+                part = G.subgraph(nx.node_connected_component(G, a))
+                want = nx.resistance_distance(part, a, b, weight="g", invert_weight=False)
+            else:
+                want = -1.0  # Circuitscape's "not connected"
+            assert R[x, y] == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # pair (7, 8): one 3-ohm branch, 1 A; the other component sits at 0 V
+    volt = dict(np.loadtxt("out/n_voltages_7_8.txt"))
+    assert volt[7] == pytest.approx(0.0) and volt[8] == pytest.approx(3.0)
+    assert volt[1] == volt[2] == volt[3] == volt[4] == 0.0
+    cur = dict(np.loadtxt("out/n_node_currents_7_8.txt"))
+    assert cur[7] == pytest.approx(1.0) and cur[8] == pytest.approx(1.0) and cur[1] == 0.0
+
+
 def test_network_advanced_conductance_ground_unit_currents(tmp_path, monkeypatch):
     from tbpa.circuitscape import run_ini
 
