@@ -469,7 +469,6 @@ def _run_network(cfg, ini_dir, scenario, opts):
     keep = (i != j) & (val > 0)
     ii, jj, vv = i[keep], j[keep], val[keep]
     adj = sp.coo_matrix((np.r_[vv, vv], (np.r_[ii, jj], np.r_[jj, ii])), shape=(n, n)).tocsr()
-    lap = (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
     up = sp.triu(adj, k=1).tocoo()
     edge_arr = (up.row.astype(np.int64), up.col.astype(np.int64), up.data)
     out = cfg["output_file"]
@@ -477,7 +476,6 @@ def _run_network(cfg, ini_dir, scenario, opts):
     Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     written = {}
     pos = {int(l): t for t, l in enumerate(labels)}
-    ncomp, comp = connected_components(adj)
     write_c, write_v = _flag(cfg, "write_cur_maps"), _flag(cfg, "write_volt_maps")
     from .connectivity._solvers import LaplacianSolver
 
@@ -513,6 +511,8 @@ def _run_network(cfg, ini_dir, scenario, opts):
                                            _flag(cfg, "use_unit_currents"))
         resolve_conflicts(src, gnd, cfg.get("remove_src_or_gnd", "keepall").strip().lower())
         fin = np.where(np.isinf(gnd), 0.0, gnd)
+        lap = (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
+        ncomp, comp = connected_components(adj)
         v = np.zeros(n)
         for c in range(ncomp):
             nodes = np.flatnonzero(comp == c)
