@@ -89,28 +89,39 @@ def joint_species_list(lists: dict, *, synonyms: pd.DataFrame | None = None,
             records.append({"iso3": str(iso3).upper(), "accepted": to_accepted.get(key, key), "reported": raw.strip(),
                             "local_name": getattr(row, "local_name", None),
                             "national_status": getattr(row, "national_status", None)})
-    long = pd.DataFrame(records)
-    countries = sorted(long["iso3"].unique())
+    # One pass over the records (in list order) instead of filtering each species' rows
+    # per language and per country: the first non-missing local name / national status wins.
+    where: dict[str, set] = {}
+    reported: dict[str, set] = {}
+    local: dict[tuple, object] = {}
+    status: dict[tuple, object] = {}
+    for rec in records:
+        acc, iso3 = rec["accepted"], rec["iso3"]
+        where.setdefault(acc, set()).add(iso3)
+        reported.setdefault(acc, set()).add(rec["reported"])
+        lang = _LOCAL_LANG.get(iso3)
+        if lang is not None and not pd.isna(rec["local_name"]):
+            local.setdefault((acc, lang), rec["local_name"])
+        if not pd.isna(rec["national_status"]):
+            status.setdefault((acc, iso3), rec["national_status"])
+    countries = sorted({rec["iso3"] for rec in records})
     rows = []
-    for accepted, group in long.groupby("accepted", sort=True):
+    for accepted in sorted(where):
         row = {"scientific_name": accepted}
         known = ref.loc[accepted] if accepted in ref.index else None
         for lang in _LANGS:
             value = known[f"name_{lang}"] if known is not None and f"name_{lang}" in known else None
             if not isinstance(value, str):  # fall back to a national list's local name
-                local = group[group["iso3"].map(_LOCAL_LANG) == lang]["local_name"].dropna()
-                value = local.iloc[0] if len(local) else None
+                value = local.get((accepted, lang))
             row[f"name_{lang}"] = value
         row["iucn_status"] = known["iucn_status"] if known is not None else None
         for iso3 in countries:
-            here = group[group["iso3"] == iso3]
-            row[f"present_{iso3}"] = len(here) > 0
-            statuses = here["national_status"].dropna()
-            row[f"national_status_{iso3}"] = statuses.iloc[0] if len(statuses) else None
-        present = sorted(group["iso3"].unique())
+            row[f"present_{iso3}"] = iso3 in where[accepted]
+            row[f"national_status_{iso3}"] = status.get((accepted, iso3))
+        present = sorted(where[accepted])
         row["countries"] = ";".join(present)
         row["n_countries"] = len(present)
         row["one_side_only"] = len(present) == 1
-        row["reported_as"] = "; ".join(sorted(set(group["reported"])))
+        row["reported_as"] = "; ".join(sorted(reported[accepted]))
         rows.append(row)
     return pd.DataFrame(rows).set_index("scientific_name")
