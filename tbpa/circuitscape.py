@@ -34,13 +34,12 @@ from .errors import DataError, UnknownNameError, ValidationError
 from .connectivity.circuit import (
     Focal,
     Options,
-    node_currents,
     prepare_sources_grounds,
-    resolve_conflicts,
     solve_advanced,
     solve_one_to_all,
     solve_pairwise,
     _pairwise_points,
+    _solve_sources_grounds,
 )
 from .connectivity._solvers import _ALIASES as _SOLVER_ALIASES
 
@@ -455,7 +454,7 @@ def _points_grid(path, header):
 def _run_network(cfg, ini_dir, scenario, opts):
     import scipy.sparse as sp
 
-    from .connectivity._laplacian import CircuitGraph, connected_components
+    from .connectivity._laplacian import CircuitGraph
 
     edges = _read_table(_resolve(cfg["habitat_file"], ini_dir, "habitat_file"), 3)
     a_ids, b_ids, val = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64), edges[:, 2]
@@ -477,14 +476,15 @@ def _run_network(cfg, ini_dir, scenario, opts):
     written = {}
     pos = {int(l): t for t, l in enumerate(labels)}
     write_c, write_v = _flag(cfg, "write_cur_maps"), _flag(cfg, "write_volt_maps")
-    from .connectivity._solvers import LaplacianSolver
+    # the raster modes' solvers run on the network seen as a 1 x n "grid" whose cells are
+    # the nodes (branches: the summed parallel edges)
+    graph = CircuitGraph((1, n), np.arange(n).reshape(1, n), np.zeros((1, n)), *edge_arr, n)
 
-    def write_solution(name, v, fg=None, nc=None):
+    def write_solution(name, v, nc):
         if write_v:
             written[f"voltages{name}"] = _write_text(Path(f"{prefix}_voltages{name}.txt"),
                                                      [[labels[t], v[t]] for t in range(n)])
         if write_c:
-            nc = node_currents(edge_arr, v, fg) if nc is None else nc
             written[f"node_currents{name}"] = _write_text(Path(f"{prefix}_node_currents{name}.txt"),
                                                           [[labels[t], nc[t]] for t in range(n)])
             bc = np.abs(edge_arr[2] * (v[edge_arr[0]] - v[edge_arr[1]]))
@@ -509,20 +509,9 @@ def _run_network(cfg, ini_dir, scenario, opts):
                                            _flag(cfg, "ground_file_is_resistances"),
                                            _flag(cfg, "use_direct_grounds"),
                                            _flag(cfg, "use_unit_currents"))
-        resolve_conflicts(src, gnd, cfg.get("remove_src_or_gnd", "keepall").strip().lower())
-        fin = np.where(np.isinf(gnd), 0.0, gnd)
-        lap = (sp.diags(np.asarray(adj.sum(axis=1)).ravel()) - adj).tocsr()
-        ncomp, comp = connected_components(adj)
-        v = np.zeros(n)
-        for c in range(ncomp):
-            nodes = np.flatnonzero(comp == c)
-            if src[nodes].sum() == 0 or gnd[nodes].sum() == 0:
-                continue
-            mat = lap[nodes][:, nodes] + sp.diags(fin[nodes])
-            s = LaplacianSolver(mat, ground=np.flatnonzero(np.isinf(gnd[nodes])),
-                                method=opts.solver)
-            v[nodes] = s.solve(src[nodes])
-        write_solution("", v, fin if fin.any() else None)
+        policy = cfg.get("remove_src_or_gnd", "keepall").strip().lower()
+        v, nc, _ = _solve_sources_grounds(graph, src, gnd, policy, opts)
+        write_solution("", v, nc)
         return {"resistances": None, "voltage": v, "files": written}
 
     fp = [int(x) for x in _read_table(_resolve(cfg["point_file"], ini_dir, "point_file"), 1)[:, 0]]
@@ -530,13 +519,10 @@ def _run_network(cfg, ini_dir, scenario, opts):
     R = -np.ones((k, k))
     np.fill_diagonal(R, 0)
     nodes = np.array([pos.get(f, -1) for f in fp], dtype=np.int64)
-    # the raster modes' pairwise solver (k - 1 solves per component) on the network seen as
-    # a 1 x n "grid" whose cells are the nodes (branches: the summed parallel edges)
-    graph = CircuitGraph((1, n), np.arange(n).reshape(1, n), np.zeros((1, n)), *edge_arr, n)
 
     def emit(a, b, grids):
         volt, cur = grids()
-        write_solution(f"_{fp[a]}_{fp[b]}", volt.ravel(), nc=cur.ravel())
+        write_solution(f"_{fp[a]}_{fp[b]}", volt.ravel(), cur.ravel())
 
     maps = write_c or write_v
     _pairwise_points(graph, nodes, list(range(k)), np.zeros((k, k), bool), maps, opts, R,

@@ -691,14 +691,22 @@ def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, p
     gnd = np.bincount(flat_nodes[on], weights=np.where(np.isinf(gr_cells), 0.0, gr_cells),
                       minlength=n)
     gnd[inf_node] = np.inf
+    volt, cur, solved = _solve_sources_grounds(graph, src, gnd, policy, opts)
+    return AdvancedResult(graph.to_grid(volt, 0.0), graph.to_grid(cur, 0.0), solved)
+
+
+def _solve_sources_grounds(graph: CircuitGraph, src: np.ndarray, gnd: np.ndarray, policy: str,
+                           opts: Options) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Node voltages and currents for node sources *src* (A) and grounds *gnd* (S, inf =
+    direct) after *policy* (:func:`resolve_conflicts`, in place), and whether any component
+    was solved: only components whose sources and grounds both sum to non-zero are (as
+    Circuitscape), and only their matrices are built."""
     resolve_conflicts(src, gnd, policy)
     finite = np.where(np.isinf(gnd), 0.0, gnd)
-    volt = np.zeros(n)
-    cur = np.zeros(n)
+    volt = np.zeros(graph.n_nodes)
+    cur = np.zeros(graph.n_nodes)
     ncomp, labels = graph.components()
     sizes = np.bincount(labels, minlength=ncomp)
-    # as Circuitscape: a component is solved only if its sources and its grounds sum to
-    # non-zero (and only then is its matrix built)
     has_src = np.bincount(labels, weights=src, minlength=ncomp) != 0
     has_gnd = np.bincount(labels, weights=gnd, minlength=ncomp) != 0
     solved = False
@@ -717,7 +725,7 @@ def solve_advanced(g: np.ndarray, sources: np.ndarray, grounds: np.ndarray, *, p
         volt[comp.nodes] = v
         cur[comp.nodes] = node_currents(comp.edges, v, fin if fin.any() else None)
         solved = True
-    return AdvancedResult(graph.to_grid(volt, 0.0), graph.to_grid(cur, 0.0), solved)
+    return volt, cur, solved
 
 
 # ======================================================================================
