@@ -226,3 +226,18 @@ def test_auto_cost_uses_the_solver_the_budget_allows():
     with tbpa.set_options(max_memory_gb=1e-9):
         assert circuit._region_method(Options(), regions, 10, graph.n_nodes,
                                       True) == "per_pair"
+
+
+def test_region_cells_hand_worked():
+    # a region takes in every polygon it touches (labels read as merge_regions reads them:
+    # finite, > 0, truncated to integers: 2.5 is polygon 2), and nothing else
+    pm = np.zeros((4, 4))
+    pm[0, 0] = pm[0, 1] = 2
+    pm[1, 0] = 2.5
+    pm[3, 3] = 3
+    pm[2, 3] = np.nan
+    pm[1, 3] = -2
+    assert fr.region_cells(pm.shape, pm, np.array([1, 10, 10])).tolist() == [0, 1, 4, 10]
+    assert fr.region_cells(pm.shape, pm, np.array([15])).tolist() == [15]
+    assert fr.region_cells(pm.shape, pm, np.array([8, 11, 7])).tolist() == [7, 8, 11]
+    assert fr.region_cells(pm.shape, None, np.array([5, 1, 5])).tolist() == [1, 5]

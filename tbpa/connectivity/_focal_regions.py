@@ -53,17 +53,23 @@ class Region:
 
 
 def region_cells(shape, polymap, cells: np.ndarray) -> np.ndarray:
-    """Cells shorted with focal region *cells* (as Circuitscape merges it with polygons)."""
-    from .circuit import merge_regions
+    """Cells shorted with focal region *cells*: its own plus those of every short-circuit
+    polygon it touches (what :func:`.circuit.merge_regions` makes of one region), sorted.
 
-    lab = merge_regions(shape, polymap, [cells])
-    if lab is None:
-        return np.unique(cells)
-    lab = lab.ravel()
-    mine = np.unique(lab[cells])
-    if mine.size == 1 and mine[0] > 0:
-        return np.flatnonzero(lab == mine[0])
-    return np.unique(cells)
+    Computed from the touched labels directly: merge_regions relabels the whole raster,
+    which cost ~0.4 s per region at 9 M cells (1.2 s with polygons).
+    """
+    cells = np.unique(np.asarray(cells, dtype=np.int64))
+    if polymap is None:
+        return cells
+    pm = np.asarray(polymap, dtype=np.float64).ravel()
+    lab = pm[cells]
+    touched = np.unique(lab[np.isfinite(lab) & (lab > 0)].astype(np.int64))
+    if touched.size == 0:
+        return cells
+    # polygon labels as merge_regions reads them: finite and > 0, truncated to integers
+    base = np.where(np.isfinite(pm) & (pm > 0), pm, 0).astype(np.int64)
+    return np.union1d(cells, np.flatnonzero(np.isin(base, touched)))
 
 
 def _neighbour_offsets(connect: str):
