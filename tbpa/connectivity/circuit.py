@@ -245,8 +245,13 @@ def _half_storage(graph: CircuitGraph, n_nodes: int, opts: Options) -> bool:
     if n_nodes == graph.n_nodes:
         nnz = n_nodes + 2 * graph.edge_i.size
     else:
-        nnz = (9 if opts.connect == "eight" else 5) * n_nodes
+        nnz = _stencil_nnz(opts, n_nodes)
     return pick_method(n_nodes, nnz, opts.solver) == "amg"
+
+
+def _stencil_nnz(opts: Options, n_nodes: int) -> int:
+    """Laplacian entries of an *n_nodes* raster graph, bounded by its stencil."""
+    return (9 if opts.connect == "eight" else 5) * n_nodes
 
 
 def _solver(matrix, ground, opts: Options, overwrite: bool = False) -> LaplacianSolver:
@@ -437,10 +442,8 @@ def _region_method(opts: Options, regions, n_pairs: int, n_nodes: int, maps: boo
 
     if opts.focal_regions != "auto":
         return opts.focal_regions
-    # the solver the base graph will get (pick_method also applies the memory budget);
-    # entries estimated from the stencil, as in _half_storage
-    nnz = (9 if opts.connect == "eight" else 5) * n_nodes
-    method = pick_method(n_nodes, nnz, opts.solver)
+    # the solver the base graph will get (pick_method also applies the memory budget)
+    method = pick_method(n_nodes, _stencil_nnz(opts, n_nodes), opts.solver)
     one, per_pair, t = fr.superposition_cost(regions, n_pairs, method, maps)
     return "superpose" if (one < per_pair and t <= fr.MAX_T_NODES) else "per_pair"
 
